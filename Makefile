@@ -1,0 +1,32 @@
+# wmss: the two commands a newcomer runs are `make demo` and `make check`.
+PY := /usr/bin/python3
+
+.PHONY: setup build demo check test test-go test-race test-py bench
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	go build -o bin/wmss ./cmd/wmss
+
+# The main job on the embedded default (for now: start the server, show /healthz, stop).
+demo: setup
+	bash scripts/demo.sh
+
+# Set up, then run every test. This is what CI runs.
+check: setup test
+
+test: test-go test-race test-py
+
+test-go:
+	go vet ./...
+	go test -count=1 ./...
+
+test-race:
+	go test -count=1 -race ./bridge/...
+
+test-py:
+	cd bridge && $(PY) -m unittest discover -s wmss_engine/tests -t . 
+
+bench:
+	go test -run '^$$' -bench . -benchtime 2s ./bridge/

@@ -1,0 +1,172 @@
+// Command wmss is the wmss service and its tools in one binary.
+//
+//	wmss serve [--addr HOST:PORT] [--data-dir DIR]   start the HTTP API
+//	wmss version                                       print versions and exit
+//
+// The server embeds CPython with PyTorch through package bridge; Go owns the
+// signals (SIGINT, SIGTERM end the server gracefully).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/wmss/wmss"
+	"github.com/wmss/wmss/api"
+	"github.com/wmss/wmss/bridge"
+)
+
+const usage = `usage: wmss <command> [flags]
+
+commands:
+  serve     start the HTTP API (wmss serve --help for flags)
+  version   print the Go, Python and torch versions and the BLAS in use
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit code: 0 success,
+// 1 failure, 2 usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		m := NewMain(stdout, stderr)
+		if err := m.ParseFlags(args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if err := m.Run(ctx); err != nil {
+			fmt.Fprintln(stderr, "wmss serve:", err)
+			return 1
+		}
+		return 0
+	case "version":
+		info, err := startEngine(ctx)
+		out, _ := jsonIndent(info)
+		fmt.Fprintln(stdout, out)
+		if err != nil {
+			fmt.Fprintln(stderr, "wmss version:", err)
+			return 1
+		}
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "wmss: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+// startEngine brings up the embedded interpreter and reads its runtime
+// facts. The Go version is filled in even when the engine fails.
+func startEngine(ctx context.Context) (wmss.RuntimeInfo, error) {
+	info := wmss.RuntimeInfo{Go: runtime.Version()}
+	ip, err := bridge.Start(bridge.Options{})
+	if err != nil {
+		return info, err
+	}
+	got, err := bridge.CallInto[wmss.RuntimeInfo](ctx, ip, "wmss_engine.runtime:info", nil)
+	if err != nil {
+		return info, err
+	}
+	got.Go = info.Go
+	return got, nil
+}
+
+// Main is the server process: flags in, HTTP server out. Tests run it on
+// 127.0.0.1:0 and read the bound address from Addr.
+type Main struct {
+	ListenAddr string // --addr, $WMSS_ADDR
+	DataDir    string // --data-dir, $WMSS_DATA_DIR
+
+	// Addr is the address actually bound, set once Run is listening.
+	Addr chan net.Addr
+
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+}
+
+// NewMain returns a Main with defaults from the environment.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{
+		ListenAddr: envOr("WMSS_ADDR", "127.0.0.1:8080"),
+		DataDir:    envOr("WMSS_DATA_DIR", "data"),
+		Addr:       make(chan net.Addr, 1),
+		stdout:     stdout,
+		stderr:     stderr,
+		logger:     slog.New(slog.NewTextHandler(stderr, nil)),
+	}
+}
+
+// ParseFlags reads the serve flags.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("wmss serve", flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	fs.StringVar(&m.ListenAddr, "addr", m.ListenAddr, "listen address HOST:PORT (env WMSS_ADDR)")
+	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "directory for jobs, models and the database (env WMSS_DATA_DIR)")
+	return fs.Parse(args)
+}
+
+// Run starts the engine and serves until ctx ends, then shuts the server
+// down, waiting at most 10 s for requests in flight.
+func (m *Main) Run(ctx context.Context) error {
+	if err := os.MkdirAll(m.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	rt, rtErr := startEngine(ctx)
+	if rtErr != nil {
+		m.logger.Error("engine unavailable", "err", rtErr)
+	} else {
+		m.logger.Info("engine ready", "python", rt.Python, "torch", rt.Torch, "device", rt.Device, "blas", rt.BLAS)
+	}
+	srv := &http.Server{
+		Handler:           api.NewServer(rt, rtErr, m.logger).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ln, err := net.Listen("tcp", m.ListenAddr)
+	if err != nil {
+		return err
+	}
+	m.Addr <- ln.Addr()
+	m.logger.Info("listening", "addr", ln.Addr().String(), "data_dir", m.DataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	m.logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
