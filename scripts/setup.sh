@@ -31,6 +31,11 @@ if ! blas=$(/usr/bin/python3 scripts/blas_check.py); then
 fi
 echo "setup: $blas"
 
+echo "setup: tokenizer reference encoder (npm)"
+if ! bash scripts/tokenizer_ref.sh && ! bash scripts/tokenizer_ref.sh; then
+	echo "setup: WARNING: could not install the npm reference encoder; the tokenizer parity test will report itself skipped" >&2
+fi
+
 echo "setup: building bin/wmss"
 go build -o bin/wmss ./cmd/wmss
 echo "setup: ok"
