@@ -23,16 +23,19 @@ type Server struct {
 	RuntimeErr error
 	// Logger receives one line per request; default slog.Default().
 	Logger *slog.Logger
+	// Token is the bearer token every /v1 route requires; "" disables auth.
+	Token string
 
 	router *gin.Engine
+	v1     *gin.RouterGroup
 }
 
-// NewServer returns a Server with its routes registered.
-func NewServer(rt wmss.RuntimeInfo, rtErr error, logger *slog.Logger) *Server {
-	if logger == nil {
-		logger = slog.Default()
+// NewServer returns s with its routes registered. Set the exported fields
+// first; a nil Logger becomes slog.Default().
+func NewServer(s *Server) *Server {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
 	}
-	s := &Server{Runtime: rt, RuntimeErr: rtErr, Logger: logger}
 	s.router = s.routes()
 	return s
 }

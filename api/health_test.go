@@ -17,7 +17,7 @@ func TestGetHealth(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rt := wmss.RuntimeInfo{Go: "go1.26.8", Python: "3.11.2", Torch: "1.13.1", Device: "cpu", BLAS: "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3", OpenBLAS: true}
 	t.Run("OK", func(t *testing.T) {
-		s := api.NewServer(rt, nil, quiet)
+		s := api.NewServer(&api.Server{Runtime: rt, Logger: quiet})
 		w := httptest.NewRecorder()
 		s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		if w.Code != http.StatusOK {
@@ -35,7 +35,7 @@ func TestGetHealth(t *testing.T) {
 		}
 	})
 	t.Run("EngineUnavailable", func(t *testing.T) {
-		s := api.NewServer(wmss.RuntimeInfo{Go: "go1.26.8"}, errors.New("import torch: ModuleNotFoundError"), quiet)
+		s := api.NewServer(&api.Server{Runtime: wmss.RuntimeInfo{Go: "go1.26.8"}, RuntimeErr: errors.New("import torch: ModuleNotFoundError"), Logger: quiet})
 		w := httptest.NewRecorder()
 		s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		if w.Code != http.StatusServiceUnavailable {
@@ -50,7 +50,7 @@ func TestGetHealth(t *testing.T) {
 		}
 	})
 	t.Run("RequestIDKept", func(t *testing.T) {
-		s := api.NewServer(rt, nil, quiet)
+		s := api.NewServer(&api.Server{Runtime: rt, Logger: quiet})
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 		r.Header.Set("X-Request-ID", "abc123")

@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -14,6 +15,11 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.Use(gin.Recovery(), s.requestLog())
 	r.GET("/healthz", s.getHealth)
+	r.NoRoute(func(c *gin.Context) {
+		problem(c, http.StatusNotFound, typeUnknownRoute, "Not found", "no route "+c.Request.Method+" "+c.Request.URL.Path, "")
+	})
+	v1 := r.Group("/v1", requireToken(s.Token))
+	s.v1 = v1
 	return r
 }
 

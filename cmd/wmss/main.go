@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -100,6 +101,8 @@ func startEngine(ctx context.Context) (wmss.RuntimeInfo, error) {
 type Main struct {
 	ListenAddr string // --addr, $WMSS_ADDR
 	DataDir    string // --data-dir, $WMSS_DATA_DIR
+	Token      string // $WMSS_TOKEN, or the contents of --token-file / $WMSS_TOKEN_FILE
+	TokenFile  string
 
 	// Addr is the address actually bound, set once Run is listening.
 	Addr chan net.Addr
@@ -113,6 +116,8 @@ func NewMain(stdout, stderr io.Writer) *Main {
 	return &Main{
 		ListenAddr: envOr("WMSS_ADDR", "127.0.0.1:8080"),
 		DataDir:    envOr("WMSS_DATA_DIR", "data"),
+		Token:      os.Getenv("WMSS_TOKEN"),
+		TokenFile:  os.Getenv("WMSS_TOKEN_FILE"),
 		Addr:       make(chan net.Addr, 1),
 		stdout:     stdout,
 		stderr:     stderr,
@@ -126,7 +131,23 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.ListenAddr, "addr", m.ListenAddr, "listen address HOST:PORT (env WMSS_ADDR)")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "directory for jobs, models and the database (env WMSS_DATA_DIR)")
-	return fs.Parse(args)
+	fs.StringVar(&m.TokenFile, "token-file", m.TokenFile, "file holding the bearer token for /v1 (env WMSS_TOKEN_FILE; or set WMSS_TOKEN)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if m.TokenFile != "" {
+		b, err := os.ReadFile(m.TokenFile)
+		if err != nil {
+			fmt.Fprintln(m.stderr, "wmss serve: --token-file:", err)
+			return err
+		}
+		m.Token = strings.TrimSpace(string(b))
+		if m.Token == "" {
+			fmt.Fprintln(m.stderr, "wmss serve: --token-file:", m.TokenFile, "is empty")
+			return errors.New("empty token file")
+		}
+	}
+	return nil
 }
 
 // Run starts the engine and serves until ctx ends, then shuts the server
@@ -142,7 +163,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.logger.Info("engine ready", "python", rt.Python, "torch", rt.Torch, "device", rt.Device, "blas", rt.BLAS)
 	}
 	srv := &http.Server{
-		Handler:           api.NewServer(rt, rtErr, m.logger).Handler(),
+		Handler:           api.NewServer(&api.Server{Runtime: rt, RuntimeErr: rtErr, Logger: m.logger, Token: m.Token}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", m.ListenAddr)
@@ -151,6 +172,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Addr <- ln.Addr()
 	m.logger.Info("listening", "addr", ln.Addr().String(), "data_dir", m.DataDir)
+	if m.Token == "" {
+		m.logger.Warn("no bearer token set (WMSS_TOKEN or --token-file): /v1 is open to anyone who can reach " + ln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
