@@ -20,6 +20,7 @@ test: test-go test-race test-py
 
 test-go:
 	go vet ./...
+	bash scripts/openapi.sh --check
 	go test -count=1 ./...
 
 test-race:

@@ -20,15 +20,8 @@ const DefaultMaxBody = 1 << 20 // bytes
 // already answered (400 malformed, 413 too large, 422 wrong field) and
 // returns false.
 func bindJSON(c *gin.Context, v any, max int64) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, max))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			problem(c, http.StatusRequestEntityTooLarge, typeTooLarge, "Request body too large",
-				fmt.Sprintf("the body exceeds %d bytes", max), "")
-			return false
-		}
-		problem(c, http.StatusBadRequest, typeMalformed, "Malformed JSON", err.Error(), "")
+	body, ok := readBody(c, max)
+	if !ok {
 		return false
 	}
 	if err := DecodeStrict(body, v); err != nil {
@@ -41,6 +34,23 @@ func bindJSON(c *gin.Context, v any, max int64) bool {
 		return false
 	}
 	return true
+}
+
+// readBody reads the whole request body, at most max bytes. On failure it
+// has already answered (413 too large, 400 unreadable) and returns false.
+func readBody(c *gin.Context, max int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			problem(c, http.StatusRequestEntityTooLarge, typeTooLarge, "Request body too large",
+				fmt.Sprintf("the body exceeds %d bytes", max), "")
+			return nil, false
+		}
+		problem(c, http.StatusBadRequest, typeMalformed, "Malformed JSON", err.Error(), "")
+		return nil, false
+	}
+	return body, true
 }
 
 // FieldError is a JSON decoding error attributable to one field.
