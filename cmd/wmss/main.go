@@ -2,6 +2,8 @@
 //
 //	wmss serve [--addr HOST:PORT] [--data-dir DIR]   start the HTTP API
 //	wmss version                                       print versions and exit
+//	wmss eval --model DIR --benchmarks a,b --out DIR     evaluate; gates set the exit code
+//	wmss compare A/results.json B/results.json          paired significance test
 //
 // The server embeds CPython with PyTorch through package bridge; Go owns the
 // signals (SIGINT, SIGTERM end the server gracefully).
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -26,6 +29,9 @@ import (
 	"github.com/wmss/wmss"
 	"github.com/wmss/wmss/api"
 	"github.com/wmss/wmss/bridge"
+	"github.com/wmss/wmss/evaluators/sandbox"
+	"github.com/wmss/wmss/internal/datastore"
+	"github.com/wmss/wmss/internal/sqlite"
 )
 
 const usage = `usage: wmss <command> [flags]
@@ -33,6 +39,8 @@ const usage = `usage: wmss <command> [flags]
 commands:
   serve     start the HTTP API (wmss serve --help for flags)
   version   print the Go, Python and torch versions and the BLAS in use
+  eval      evaluate a model on benchmarks, write results.json, items.jsonl, junit.xml (docs/eval.md)
+  compare   paired comparison of two results.json files
 `
 
 func main() {
@@ -71,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "eval":
+		return runEval(ctx, args[1:], stdout, stderr)
+	case "compare":
+		return runCompare(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -162,8 +174,28 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		m.logger.Info("engine ready", "python", rt.Python, "torch", rt.Torch, "device", rt.Device, "blas", rt.BLAS)
 	}
+	// API dependencies (issue 6). The training runner, evaluator and model
+	// creator are wired once they exist; until then their routes answer 503.
+	store, err := sqlite.Open(filepath.Join(m.DataDir, "wmss.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	root, err := datastore.NewRoot(m.DataDir)
+	if err != nil {
+		return err
+	}
+	datasets, err := datastore.NewDatasets(root)
+	if err != nil {
+		return err
+	}
+	models, err := datastore.NewModels(root)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           api.NewServer(&api.Server{Runtime: rt, RuntimeErr: rtErr, Logger: m.logger, Token: m.Token}).Handler(),
+		Handler: api.NewServer(&api.Server{Runtime: rt, RuntimeErr: rtErr, Logger: m.logger, Token: m.Token,
+			Store: store, Root: root, Datasets: datasets, Models: models, Sandbox: sandbox.Default()}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", m.ListenAddr)
