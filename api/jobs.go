@@ -153,6 +153,11 @@ func (s *Server) confineSpec(spec *training.Spec) error {
 			return err
 		}
 	}
+	if spec.Heldout != nil {
+		if err := resolve("heldout.path", &spec.Heldout.Path); err != nil {
+			return err
+		}
+	}
 	return resolve("data.path", &spec.Data.Path)
 }
 

@@ -266,6 +266,9 @@ func (r *Runner) safeRun(ctx context.Context, job *wmss.Job) (summary any, err e
 		}
 		env := Env{Store: r.store, Engine: r.engine, DataDir: r.opts.DataDir, Heldout: r.opts.Heldout,
 			Evaluate: r.opts.Evaluate, Logger: r.log}
+		if spec.Heldout != nil {
+			env.Heldout = spec.Heldout
+		}
 		sum, err := Run(ctx, job, spec, env)
 		if sum == nil {
 			return nil, err

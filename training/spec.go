@@ -74,6 +74,10 @@ type Spec struct {
 	Optimizer  OptimizerSpec   `json:"optimizer"`            // SFT and joint training
 	Checkpoint CheckpointSpec  `json:"checkpoint"`           // cadence and retention
 	Evaluation *EvaluationSpec `json:"evaluation,omitempty"` // optional evaluation after phases
+	// Heldout, when set, is a held-out set (read like Data) whose completion
+	// loss in nats/token is measured on the model after every phase and
+	// stored as the metric "heldout.<phase>". It overrides the runner's.
+	Heldout *DataSpec `json:"heldout,omitempty"`
 }
 
 // BaseModelSpec names the model M0: exactly one of Path (an HF-layout model
@@ -282,6 +286,14 @@ func (s *Spec) fillDefaults() {
 			p.Optimizer = &o
 		}
 	}
+	if h := s.Heldout; h != nil {
+		if h.Format == "" {
+			h.Format = FormatJSONL
+		}
+		if h.LengthPolicy == "" {
+			h.LengthPolicy = LengthTruncate
+		}
+	}
 	if ev := s.Evaluation; ev != nil {
 		if len(ev.After) == 0 {
 			ev.After = []string{s.lastPhase()}
@@ -329,6 +341,11 @@ func (s *Spec) Validate() error {
 		}
 		if s.Rounds < 1 {
 			return wmss.FieldErrorf("rounds", "must be ≥ 1, got %d", s.Rounds)
+		}
+	}
+	if s.Heldout != nil {
+		if err := s.Heldout.validate(); err != nil {
+			return prefixField("heldout", err)
 		}
 	}
 	if s.Evaluation != nil {

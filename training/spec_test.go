@@ -206,3 +206,18 @@ func fuzzPayload(t *testing.T, file []byte) []byte {
 	}
 	return []byte(s)
 }
+
+func TestDecodeSpec_Heldout(t *testing.T) {
+	s, err := training.DecodeSpec([]byte(`{"base_model":{"path":"m"},"data":{"path":"d.jsonl"},"heldout":{"path":"h.jsonl","limit":50}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Heldout == nil || s.Heldout.Path != "h.jsonl" || s.Heldout.Limit != 50 || s.Heldout.Format != training.FormatJSONL || s.Heldout.LengthPolicy != training.LengthTruncate {
+		t.Fatalf("heldout = %+v", s.Heldout)
+	}
+	_, err = training.DecodeSpec([]byte(`{"base_model":{"path":"m"},"data":{"path":"d.jsonl"},"heldout":{"path":"h.jsonl","format":"csv"}}`))
+	var e *wmss.Error
+	if !errors.As(err, &e) || e.Field != "heldout.format" {
+		t.Errorf("bad heldout format: err = %v, want field heldout.format", err)
+	}
+}

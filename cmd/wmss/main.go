@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "version":
-		info, err := startEngine(ctx)
+		info, _, err := startEngine(ctx)
 		out, _ := jsonIndent(info)
 		fmt.Fprintln(stdout, out)
 		if err != nil {
@@ -94,18 +94,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // startEngine brings up the embedded interpreter and reads its runtime
 // facts. The Go version is filled in even when the engine fails.
-func startEngine(ctx context.Context) (wmss.RuntimeInfo, error) {
+func startEngine(ctx context.Context) (wmss.RuntimeInfo, *bridge.Interpreter, error) {
 	info := wmss.RuntimeInfo{Go: runtime.Version()}
 	ip, err := bridge.Start(bridge.Options{})
 	if err != nil {
-		return info, err
+		return info, nil, err
 	}
 	got, err := bridge.CallInto[wmss.RuntimeInfo](ctx, ip, "wmss_engine.runtime:info", nil)
 	if err != nil {
-		return info, err
+		return info, nil, err
 	}
 	got.Go = info.Go
-	return got, nil
+	return got, ip, nil
 }
 
 // Main is the server process: flags in, HTTP server out. Tests run it on
@@ -168,14 +168,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := os.MkdirAll(m.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	rt, rtErr := startEngine(ctx)
+	m.DataDir = abs(m.DataDir)
+	rt, ip, rtErr := startEngine(ctx)
 	if rtErr != nil {
 		m.logger.Error("engine unavailable", "err", rtErr)
 	} else {
 		m.logger.Info("engine ready", "python", rt.Python, "torch", rt.Torch, "device", rt.Device, "blas", rt.BLAS)
 	}
-	// API dependencies (issue 6). The training runner, evaluator and model
-	// creator are wired once they exist; until then their routes answer 503.
 	store, err := sqlite.Open(filepath.Join(m.DataDir, "wmss.db"))
 	if err != nil {
 		return err
@@ -193,9 +192,39 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	as := &api.Server{Runtime: rt, RuntimeErr: rtErr, Logger: m.logger, Token: m.Token,
+		Store: store, Root: root, Datasets: datasets, Models: models, Sandbox: sandbox.Default()}
+	// The job runner owns the engine; it stops after the HTTP server, and a
+	// job it was running goes back to queued, to resume from its last
+	// checkpoint when the server starts again.
+	runnerCtx, stopRunner := context.WithCancel(context.Background())
+	runnerDone := make(chan struct{})
+	if ip != nil {
+		benchDir := findBenchDir()
+		if benchDir == "" {
+			m.logger.Warn("benchmark data not found (set WMSS_BENCH_DATA or run beside ../shared/data): evaluation jobs will fail")
+		}
+		e := wireEngine(ip, store, m.DataDir, benchDir, nil, m.logger)
+		as.Runner, as.Evaluator, as.ModelCreator = e.runner, e.evaluator, e.creator
+		go func() {
+			defer close(runnerDone)
+			if err := e.runner.Run(runnerCtx); err != nil && runnerCtx.Err() == nil {
+				m.logger.Error("job runner stopped", "err", err)
+			}
+		}()
+	} else {
+		close(runnerDone)
+	}
+	defer func() {
+		stopRunner()
+		select {
+		case <-runnerDone:
+		case <-time.After(30 * time.Second):
+			m.logger.Error("job runner did not stop within 30 s")
+		}
+	}()
 	srv := &http.Server{
-		Handler: api.NewServer(&api.Server{Runtime: rt, RuntimeErr: rtErr, Logger: m.logger, Token: m.Token,
-			Store: store, Root: root, Datasets: datasets, Models: models, Sandbox: sandbox.Default()}).Handler(),
+		Handler:           api.NewServer(as).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", m.ListenAddr)

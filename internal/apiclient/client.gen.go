@@ -837,6 +837,11 @@ type TrainingSpec struct {
 	// Evaluation optional evaluation after phases
 	Evaluation *TrainingEvaluationSpec `json:"evaluation,omitempty"`
 
+	// Heldout Heldout, when set, is a held-out set (read like Data) whose completion
+	// loss in nats/token is measured on the model after every phase and
+	// stored as the metric "heldout.<phase>". It overrides the runner's.
+	Heldout *TrainingDataSpec `json:"heldout,omitempty"`
+
 	// Joint phase 3 (wmss only)
 	Joint *TrainingJointSpec `json:"joint,omitempty"`
 
