@@ -55,6 +55,9 @@ func (e *Engine) InitModel(ctx context.Context, r training.InitModelRequest) err
 	if r.TokenizerDir != "" {
 		args["tokenizer_dir"] = r.TokenizerDir
 	}
+	if r.BPECorpus != "" {
+		args["bpe_corpus"], args["bpe_vocab_size"] = r.BPECorpus, r.BPEVocab
+	}
 	return e.call(ctx, "init_model", args, nil)
 }
 

@@ -67,6 +67,10 @@ type InitModelRequest struct {
 	Size         string // one of InitSizes
 	Seed         uint64 // weight-init seed
 	TokenizerDir string // "" = the engine's byte-level tokenizer
+	// BPECorpus and BPEVocab, when set, train a BPE tokenizer of BPEVocab
+	// ids on that text file instead.
+	BPECorpus string
+	BPEVocab  int
 }
 
 // TokenizedLength is one sample's length as the engine tokenized it. Error

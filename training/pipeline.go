@@ -293,7 +293,11 @@ func (p *pipeline) ensureBase(ctx context.Context) error {
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
-	err := p.env.Engine.InitModel(ctx, InitModelRequest{Out: tmp, Size: in.Size, Seed: in.Seed, TokenizerDir: in.Tokenizer})
+	req := InitModelRequest{Out: tmp, Size: in.Size, Seed: in.Seed, TokenizerDir: in.Tokenizer}
+	if in.BPEVocab > 0 && p.spec.BaseModel.Pretrain != nil {
+		req.BPECorpus, req.BPEVocab = p.spec.BaseModel.Pretrain.Corpus, in.BPEVocab
+	}
+	err := p.env.Engine.InitModel(ctx, req)
 	if err != nil {
 		return err
 	}

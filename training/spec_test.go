@@ -221,3 +221,22 @@ func TestDecodeSpec_Heldout(t *testing.T) {
 		t.Errorf("bad heldout format: err = %v, want field heldout.format", err)
 	}
 }
+
+func TestDecodeSpec_BPEVocab(t *testing.T) {
+	base := `{"data":{"path":"d.jsonl"},"base_model":`
+	ok := base + `{"init":{"bpe_vocab":2048},"pretrain":{"corpus":"c.txt"}}}`
+	if s, err := training.DecodeSpec([]byte(ok)); err != nil || s.BaseModel.Init.BPEVocab != 2048 {
+		t.Fatalf("DecodeSpec = %+v, %v", s, err)
+	}
+	for _, bad := range []string{
+		base + `{"init":{"bpe_vocab":100},"pretrain":{"corpus":"c.txt"}}}`,
+		base + `{"init":{"bpe_vocab":2048,"tokenizer":"tok"},"pretrain":{"corpus":"c.txt"}}}`,
+		base + `{"init":{"bpe_vocab":2048}}}`,
+	} {
+		_, err := training.DecodeSpec([]byte(bad))
+		var e *wmss.Error
+		if !errors.As(err, &e) || e.Field != "base_model.init.bpe_vocab" {
+			t.Errorf("%s: err = %v, want field base_model.init.bpe_vocab", bad, err)
+		}
+	}
+}

@@ -76,12 +76,30 @@ def _pad_id(model):
 
 
 def init_model(out, size="tiny", seed=0, vocab_size=None, tokenizer_dir=None, model_type="qwen3",
-               dtype="float32"):
+               dtype="float32", bpe_corpus=None, bpe_vocab_size=None):
     """Write a seeded random-init model of a named size (tiny ≈1.2M, small ≈12.6M parameters) to out.
 
-    See checkpoint.init_model. Returns {"path", "config", "num_parameters", "warnings"}.
+    Tokenizer: tokenizer_dir's files; or, with bpe_corpus (a UTF-8 text
+    file, documents separated by blank lines) and bpe_vocab_size (total ids,
+    > 261), a byte-level BPE trained on it (tokenizer.train_bpe, deterministic);
+    otherwise the byte-level tokenizer. See checkpoint.init_model.
+    Returns {"path", "config", "num_parameters", "warnings"}.
+    Raises ValueError when both tokenizer_dir and bpe_corpus are given, or
+    bpe_vocab_size is missing; FileNotFoundError naming bpe_corpus.
     """
-    return checkpoint.init_model(out, size, seed, vocab_size, tokenizer_dir, model_type, dtype)
+    if bpe_corpus is None:
+        return checkpoint.init_model(out, size, seed, vocab_size, tokenizer_dir, model_type, dtype)
+    if tokenizer_dir:
+        raise ValueError("tokenizer_dir and bpe_corpus: give one of them")
+    if not bpe_vocab_size:
+        raise ValueError("bpe_vocab_size: required with bpe_corpus")
+    import tempfile
+    from .tokenizer import train_bpe
+    with open(bpe_corpus, encoding="utf-8") as f:
+        docs = [d.strip() for d in f.read().replace("\r\n", "\n").split("\n\n") if d.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        train_bpe(docs, int(bpe_vocab_size), tmp)
+        return checkpoint.init_model(out, size, seed, vocab_size, tmp, model_type, dtype)
 
 
 def load_model(handle, path, dtype="float32", device="cpu", backend="auto"):
