@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# The main job, for now: start `wmss serve` on a free local port with a
-# temporary data directory, show GET /healthz, and stop the server with
-# SIGTERM. (Later issues make this the full SFT-vs-WMSS demo.)
+# The main job (make demo runs scripts/setup.sh first): start `wmss serve`
+# on a fresh data directory with the embedded SQLite store, run the SFT
+# baseline and WMSS on a GSM8K-train subset and evaluate M0, M1, the
+# baseline and the WMSS model on GSM8K-test and SVAMP slices, all through
+# the REST API (`wmss demo`), then stop the server with SIGTERM.
+# Outputs in out/demo/: table.txt, outcome.json, report.html, server.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x bin/wmss ] || go build -o bin/wmss ./cmd/wmss
 
-data=$(mktemp -d)
-log="$data/server.log"
+out=${WMSS_DEMO_OUT:-out/demo}
 port=${WMSS_DEMO_PORT:-18080}
-./bin/wmss serve --addr "127.0.0.1:$port" --data-dir "$data" 2>"$log" &
+rm -rf "$out"
+mkdir -p "$out/data"
+./bin/wmss serve --addr "127.0.0.1:$port" --data-dir "$out/data" 2>"$out/server.log" &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $pid 2>/dev/null || true' EXIT
 
-for _ in $(seq 1 100); do
-	if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
-	if ! kill -0 $pid 2>/dev/null; then cat "$log" >&2; echo "demo: server exited" >&2; exit 1; fi
-	sleep 0.1
-done
-echo "GET http://127.0.0.1:$port/healthz"
-curl -fsS "http://127.0.0.1:$port/healthz" | /usr/bin/python3 -m json.tool
+./bin/wmss demo --server "http://127.0.0.1:$port" --data-dir "$out/data" --out "$out" "$@"
+
 kill -TERM $pid
-wait $pid
-echo "demo: server stopped cleanly (exit 0 after SIGTERM)"
+if wait $pid; then
+	echo "demo: server stopped cleanly after SIGTERM (log: $out/server.log)"
+else
+	echo "demo: server exited with status $? after SIGTERM (log: $out/server.log)" >&2
+	exit 1
+fi
+trap - EXIT
