@@ -1,7 +1,7 @@
 # wmss: the two commands a newcomer runs are `make demo` and `make check`.
 PY := /usr/bin/python3
 
-.PHONY: setup build demo check test test-go test-race test-py bench
+.PHONY: setup build demo check test test-go test-race test-py test-fuzz bench
 
 setup:
 	bash scripts/setup.sh
@@ -16,7 +16,7 @@ demo: setup
 # Set up, then run every test. This is what CI runs.
 check: setup test
 
-test: test-go test-race test-py
+test: test-go test-race test-py test-fuzz
 
 test-go:
 	go vet ./...
@@ -28,6 +28,15 @@ test-race:
 
 test-py:
 	cd bridge && $(PY) -m unittest discover -s wmss_engine/tests -t . 
+
+# Each fuzz target for a short fixed time (their seed corpora also run in test-go).
+FUZZTIME ?= 8s
+test-fuzz:
+	go test -run '^$$' -fuzz '^FuzzDecodeSpec$$' -fuzztime $(FUZZTIME) ./training
+	go test -run '^$$' -fuzz '^FuzzCreateDataset$$' -fuzztime $(FUZZTIME) ./internal/datastore
+	go test -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME) ./evaluators/mathgrade
+	go test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./evaluators/mathgrade
+	go test -run '^$$' -fuzz '^FuzzSanitize$$' -fuzztime $(FUZZTIME) ./evaluators/codeeval
 
 bench:
 	go test -run '^$$' -bench . -benchtime 2s ./bridge/
