@@ -58,6 +58,8 @@ type Server struct {
 	Models   ModelRegistry
 	// ModelCreator writes random-init models (the engine's init_model).
 	ModelCreator ModelCreator
+	// Reports renders WMSS job reports (GET /v1/jobs/{id}/report).
+	Reports ReportBuilder
 	// Sandbox runs single programs for POST /v1/sandbox/run.
 	Sandbox SandboxRunner
 	// Ready, when set, is one more /readyz check (e.g. the runner started);

@@ -44,6 +44,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/jobs/:id/events", s.listEvents)
 	v1.GET("/jobs/:id/events/stream", s.streamEvents)
 	v1.GET("/jobs/:id/metrics", s.listMetrics)
+	v1.GET("/jobs/:id/report", s.getJobReport)
 	v1.GET("/jobs/:id/checkpoints", s.listCheckpoints)
 	v1.GET("/jobs/:id/artifacts", s.listArtifacts)
 	v1.GET("/jobs/:id/artifacts/*name", s.getArtifact)

@@ -56,6 +56,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		demo.WriteTable(tf, out, cfg)
 		tf.Close()
 	}
+	if err := os.WriteFile(filepath.Join(cfg.OutDir, "report.html"), out.Report, 0o644); err != nil {
+		fmt.Fprintln(stderr, "wmss demo:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nReport: %s (also served at %s/v1/jobs/%s/report?baseline=%s)\n",
+		filepath.Join(cfg.OutDir, "report.html"), cfg.Server, out.WMSS.ID, out.Baseline.ID)
 	b, _ := json.MarshalIndent(out, "", "  ")
 	if err := os.WriteFile(filepath.Join(cfg.OutDir, "outcome.json"), b, 0o644); err != nil {
 		fmt.Fprintln(stderr, "wmss demo:", err)

@@ -31,6 +31,7 @@ import (
 	"github.com/wmss/wmss/bridge"
 	"github.com/wmss/wmss/evaluators/sandbox"
 	"github.com/wmss/wmss/internal/datastore"
+	"github.com/wmss/wmss/internal/report"
 	"github.com/wmss/wmss/internal/sqlite"
 )
 
@@ -208,6 +209,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		e := wireEngine(ip, store, m.DataDir, benchDir, nil, m.logger)
 		as.Runner, as.Evaluator, as.ModelCreator = e.runner, e.evaluator, e.creator
+		as.Reports = reports{report.Source{Store: store, DataDir: m.DataDir,
+			Machine: fmt.Sprintf("%d CPU threads, device %s, torch %s, Python %s, %s", runtime.NumCPU(), rt.Device, rt.Torch, rt.Python, runtime.Version())}}
 		go func() {
 			defer close(runnerDone)
 			if err := e.runner.Run(runnerCtx); err != nil && runnerCtx.Err() == nil {

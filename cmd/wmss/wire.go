@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/wmss/wmss/evaluators/evaljob"
 	"github.com/wmss/wmss/evaluators/evalrun"
 	"github.com/wmss/wmss/evaluators/sandbox"
+	"github.com/wmss/wmss/internal/report"
 	"github.com/wmss/wmss/internal/sqlite"
 	"github.com/wmss/wmss/training"
 )
@@ -72,6 +74,21 @@ func (e *evaluator) Results(ctx context.Context, id wmss.JobID, benchmark string
 			Extracted: r.Extracted, Gold: r.Gold, Verdict: r.Verdict, Correct: r.Correct, CompletionTokens: r.CompletionTokens}
 	}
 	return out, nil
+}
+
+// reports implements api.ReportBuilder with internal/report.
+type reports struct{ src report.Source }
+
+func (r reports) Report(ctx context.Context, id, baseline wmss.JobID) ([]byte, error) {
+	in, err := r.src.Build(ctx, id, baseline)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := report.Render(&b, in); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // modelCreator implements api.ModelCreator with the engine's init_model.

@@ -1030,6 +1030,12 @@ type ListJobMetricsParams struct {
 	Phase *string `form:"phase,omitempty" json:"phase,omitempty"`
 }
 
+// GetJobReportParams defines parameters for GetJobReport.
+type GetJobReportParams struct {
+	// Baseline id of an sft_baseline job to compare with
+	Baseline *string `form:"baseline,omitempty" json:"baseline,omitempty"`
+}
+
 // UploadDatasetFormMultipartRequestBody defines body for UploadDatasetForm for multipart/form-data ContentType.
 type UploadDatasetFormMultipartRequestBody UploadDatasetFormMultipartBody
 
@@ -1280,6 +1286,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/jobs/{id}/metrics (the `ListJobMetrics` operationId).
 	ListJobMetrics(ctx context.Context, id string, params *ListJobMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetJobReport Get a WMSS job's report
+	//
+	// A self-contained HTML page (no scripts, no external resources): loss curves of the job and of an optional SFT baseline job, the logit gap over steps, the λ and learning-rate schedules, weak vs strong entropy per sample coloured by sampling weight, the weight histogram, and the evaluation table of M0, M1, the baseline and the WMSS model (from their newest succeeded evaluation jobs).
+	//
+	// Corresponds with GET /v1/jobs/{id}/report (the `GetJobReport` operationId).
+	GetJobReport(ctx context.Context, id string, params *GetJobReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListModels List models
 	//
@@ -1758,6 +1771,23 @@ func (c *Client) StreamJobEvents(ctx context.Context, id string, params *StreamJ
 // Corresponds with GET /v1/jobs/{id}/metrics (the `ListJobMetrics` operationId).
 func (c *Client) ListJobMetrics(ctx context.Context, id string, params *ListJobMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListJobMetricsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetJobReport Get a WMSS job's report
+//
+// A self-contained HTML page (no scripts, no external resources): loss curves of the job and of an optional SFT baseline job, the logit gap over steps, the λ and learning-rate schedules, weak vs strong entropy per sample coloured by sampling weight, the weight histogram, and the evaluation table of M0, M1, the baseline and the WMSS model (from their newest succeeded evaluation jobs).
+//
+// Corresponds with GET /v1/jobs/{id}/report (the `GetJobReport` operationId).
+func (c *Client) GetJobReport(ctx context.Context, id string, params *GetJobReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetJobReportRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3048,6 +3078,67 @@ func NewListJobMetricsRequest(server string, id string, params *ListJobMetricsPa
 	return req, nil
 }
 
+// NewGetJobReportRequest constructs an http.Request for the GetJobReport method
+func NewGetJobReportRequest(server string, id string, params *GetJobReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/jobs/%s/report", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Baseline != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "baseline", *params.Baseline, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListModelsRequest constructs an http.Request for the ListModels method
 func NewListModelsRequest(server string) (*http.Request, error) {
 	var err error
@@ -3514,6 +3605,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/jobs/{id}/metrics (the `ListJobMetrics` operationId).
 	ListJobMetricsWithResponse(ctx context.Context, id string, params *ListJobMetricsParams, reqEditors ...RequestEditorFn) (*ListJobMetricsResponse, error)
+
+	// GetJobReportWithResponse Get a WMSS job's report
+	//
+	// A self-contained HTML page (no scripts, no external resources): loss curves of the job and of an optional SFT baseline job, the logit gap over steps, the λ and learning-rate schedules, weak vs strong entropy per sample coloured by sampling weight, the weight histogram, and the evaluation table of M0, M1, the baseline and the WMSS model (from their newest succeeded evaluation jobs).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/jobs/{id}/report (the `GetJobReport` operationId).
+	GetJobReportWithResponse(ctx context.Context, id string, params *GetJobReportParams, reqEditors ...RequestEditorFn) (*GetJobReportResponse, error)
 
 	// ListModelsWithResponse List models
 	//
@@ -5087,6 +5187,40 @@ func (r ListJobMetricsResponse) ContentType() string {
 	return ""
 }
 
+type GetJobReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetJobReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetJobReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetJobReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetJobReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5841,6 +5975,21 @@ func (c *ClientWithResponses) ListJobMetricsWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseListJobMetricsResponse(rsp)
+}
+
+// GetJobReportWithResponse Get a WMSS job's report
+//
+// A self-contained HTML page (no scripts, no external resources): loss curves of the job and of an optional SFT baseline job, the logit gap over steps, the λ and learning-rate schedules, weak vs strong entropy per sample coloured by sampling weight, the weight histogram, and the evaluation table of M0, M1, the baseline and the WMSS model (from their newest succeeded evaluation jobs).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/jobs/{id}/report (the `GetJobReport` operationId).
+func (c *ClientWithResponses) GetJobReportWithResponse(ctx context.Context, id string, params *GetJobReportParams, reqEditors ...RequestEditorFn) (*GetJobReportResponse, error) {
+	rsp, err := c.GetJobReport(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetJobReportResponse(rsp)
 }
 
 // ListModelsWithResponse List models
@@ -7091,6 +7240,22 @@ func ParseListJobMetricsResponse(rsp *http.Response) (*ListJobMetricsResponse, e
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetJobReportResponse parses an HTTP response from a GetJobReportWithResponse call
+func ParseGetJobReportResponse(rsp *http.Response) (*GetJobReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetJobReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil

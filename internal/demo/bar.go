@@ -20,7 +20,9 @@ type bar struct {
 	tenth    int
 }
 
-func newBar(w io.Writer, terminal bool) *bar { return &bar{w: w, terminal: terminal, start: time.Now()} }
+func newBar(w io.Writer, terminal bool) *bar {
+	return &bar{w: w, terminal: terminal, start: time.Now()}
+}
 
 type progress struct {
 	Phase     string `json:"phase"`

@@ -79,6 +79,7 @@ type Outcome struct {
 	Models         []ModelRow
 	Started        time.Time
 	Seconds        float64
+	Report         []byte `json:"-"` // the server's HTML report of the WMSS job against the baseline
 }
 
 // ModelRow is one evaluated model.
@@ -159,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	wmssSpec := map[string]any{
 		"kind": "wmss", "seed": cfg.Seed,
 		"base_model": map[string]any{"path": m0},
-		"data": data, "heldout": held, "optimizer": opt, "checkpoint": ckpt,
+		"data":       data, "heldout": held, "optimizer": opt, "checkpoint": ckpt,
 		"sft": map[string]any{"epochs": 1}, "joint": map[string]any{"epochs": 1, "lambda": 0.5},
 	}
 	w, err := runJob(ctx, c, cfg, "/v1/jobs", wmssSpec)
@@ -192,6 +193,10 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		m.Results = &res
 	}
 	out.Seconds = time.Since(out.Started).Seconds()
+	say("== report: GET /v1/jobs/%s/report?baseline=%s", w.ID, baseline.ID)
+	if err := c.do(ctx, http.MethodGet, "/v1/jobs/"+string(w.ID)+"/report?baseline="+string(baseline.ID), nil, &out.Report); err != nil {
+		return out, err
+	}
 	return out, nil
 }
 
