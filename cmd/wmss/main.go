@@ -2,6 +2,7 @@
 //
 //	wmss serve [--addr HOST:PORT] [--data-dir DIR]   start the HTTP API
 //	wmss version                                       print versions and exit
+//	wmss init-model --size tiny --out DIR               random-init model in HF layout
 //	wmss eval --model DIR --benchmarks a,b --out DIR     evaluate; gates set the exit code
 //	wmss compare A/results.json B/results.json          paired significance test
 //
@@ -40,6 +41,7 @@ const usage = `usage: wmss <command> [flags]
 commands:
   serve     start the HTTP API (wmss serve --help for flags)
   version   print the Go, Python and torch versions and the BLAS in use
+  init-model  write a random-init model in HF layout (wmss init-model --size tiny --out DIR)
   eval      evaluate a model on benchmarks, write results.json, items.jsonl, junit.xml (docs/eval.md)
   compare   paired comparison of two results.json files
 `
@@ -82,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "eval":
 		return runEval(ctx, args[1:], stdout, stderr)
+	case "init-model":
+		return runInitModel(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "compare":
