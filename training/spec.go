@@ -47,7 +47,7 @@ var InitSizes = []string{"tiny", "small"}
 
 // Benchmarks are the evaluation sets a spec may name; their data sit under
 // ../shared/data (see its README).
-var Benchmarks = []string{"gsm8k", "math500", "aime2025", "amc23", "aqua", "mawps", "svamp", "humaneval", "mbpp"}
+var Benchmarks = []string{"gsm8k", "math500", "aime25", "amc23", "aqua", "mawps", "svamp", "humaneval", "mbpp"}
 
 // Phase names, as used by EvaluationSpec.After.
 const (

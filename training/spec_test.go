@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/wmss/wmss"
+	"github.com/wmss/wmss/evaluators/benchmarks"
 	"github.com/wmss/wmss/training"
 )
 
@@ -237,6 +239,15 @@ func TestDecodeSpec_BPEVocab(t *testing.T) {
 		var e *wmss.Error
 		if !errors.As(err, &e) || e.Field != "base_model.init.bpe_vocab" {
 			t.Errorf("%s: err = %v, want field base_model.init.bpe_vocab", bad, err)
+		}
+	}
+}
+
+// The benchmark names a spec accepts are the ones the evaluators load.
+func TestBenchmarksAreLoadable(t *testing.T) {
+	for _, b := range training.Benchmarks {
+		if !slices.Contains(benchmarks.Names(), b) {
+			t.Errorf("training.Benchmarks has %q, which evaluators/benchmarks does not load (%v)", b, benchmarks.Names())
 		}
 	}
 }

@@ -36,8 +36,13 @@ func wireEngine(ip *bridge.Interpreter, store *sqlite.DB, dataDir, benchDir stri
 	}
 	jobs := &evaljob.Jobs{DataDir: dataDir, BenchDir: benchDir, Deps: deps, Store: store}
 	r := training.NewRunner(store, bridge.NewEngine(ip), training.RunnerOptions{
-		DataDir:   dataDir,
-		Heldout:   heldout,
+		DataDir: dataDir,
+		Heldout: heldout,
+		// The pipeline spec's optional evaluation after phases runs in the
+		// training job, on the same engine, with greedy decoding.
+		Evaluate: func(ctx context.Context, job *wmss.Job, ev *training.EvaluationSpec, phase, modelDir string) error {
+			return jobs.EvaluatePhase(ctx, job, ev.Benchmarks, ev.Limit, ev.MaxNewTokens, phase, modelDir)
+		},
 		Executors: map[wmss.JobKind]training.Executor{wmss.KindEval: jobs.Execute},
 		Logger:    logger,
 	})

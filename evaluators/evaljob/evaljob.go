@@ -172,3 +172,44 @@ type Record struct {
 	Index int
 	evalrun.Item
 }
+
+// EvaluatePhase evaluates modelDir after a training job's phase (the
+// pipeline spec's "evaluation" block) with greedy decoding, writes
+// eval-<phase>.items.jsonl and eval-<phase>.results.json as artifacts of the
+// training job, and records an "evaluation" event with the scores. Its
+// shape fits training.RunnerOptions.Evaluate once the spec's fields are
+// passed in.
+func (j *Jobs) EvaluatePhase(ctx context.Context, job *wmss.Job, benchmarks []string, limit, maxNewTokens int, phase, modelDir string) error {
+	cfg := evalrun.Config{DataDir: j.BenchDir, ModelDir: modelDir, Benchmarks: benchmarks, Limit: limit, MaxNewTokens: maxNewTokens}
+	res, items, err := evalrun.Run(ctx, cfg, j.Deps)
+	if err != nil {
+		return fmt.Errorf("evaluation after %s: %w", phase, err)
+	}
+	var buf []byte
+	for _, it := range items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	if err := os.MkdirAll(j.dir(job.ID), 0o755); err != nil {
+		return err
+	}
+	if err := j.writeArtifact(ctx, job.ID, "eval-"+phase+".items.jsonl", buf); err != nil {
+		return err
+	}
+	rb, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := j.writeArtifact(ctx, job.ID, "eval-"+phase+".results.json", rb); err != nil {
+		return err
+	}
+	scores := map[string]float64{}
+	for _, b := range res.Benchmarks {
+		scores[b.Name] = b.Score
+	}
+	_, err = j.Store.AppendEvent(ctx, job.ID, "evaluation", map[string]any{"phase": phase, "model": modelDir, "scores": scores})
+	return err
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/wmss/wmss"
@@ -74,5 +75,35 @@ func TestExecuteAndResults(t *testing.T) {
 	}
 	if _, err := j.Results(ctx, "job_none", "", -1, 10); wmss.ErrorCode(err) != wmss.ENOTFOUND {
 		t.Errorf("unknown job: %v", err)
+	}
+}
+
+func TestEvaluatePhase(t *testing.T) {
+	bench, err := benchmarks.FindDataDir(".")
+	if err != nil {
+		t.Skipf("benchmark data not found: %v", err)
+	}
+	data := t.TempDir()
+	model := filepath.Join(data, "m")
+	os.MkdirAll(model, 0o755)
+	os.WriteFile(filepath.Join(model, "config.json"), []byte(`{}`), 0o644)
+	db, err := sqlite.Open(filepath.Join(data, "wmss.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	job, _, _ := db.CreateJob(ctx, &wmss.Job{Kind: wmss.KindWMSS})
+	j := &evaljob.Jobs{DataDir: data, BenchDir: bench, Deps: evalrun.Deps{Gen: echoGen{}}, Store: db}
+	if err := j.EvaluatePhase(ctx, job, []string{"svamp"}, 4, 32, "joint", model); err != nil {
+		t.Fatal(err)
+	}
+	arts, _ := db.ListArtifacts(ctx, job.ID)
+	if len(arts) != 2 || arts[0].Name != "eval-joint.items.jsonl" || arts[1].Name != "eval-joint.results.json" {
+		t.Errorf("artifacts = %+v", arts)
+	}
+	evs, _ := db.ListEvents(ctx, job.ID, 0, 10)
+	if len(evs) != 1 || evs[0].Type != "evaluation" || !strings.Contains(string(evs[0].Data), `"svamp"`) {
+		t.Errorf("events = %+v", evs)
 	}
 }
