@@ -38,6 +38,10 @@ type Env struct {
 	// skipped (an event), not run.
 	Evaluate func(ctx context.Context, job *wmss.Job, spec *EvaluationSpec, phase, modelDir string) error
 	Logger   *slog.Logger // default slog.Default()
+	// Drain, when closed, asks the job to stop at the next optimizer-step
+	// boundary of a training phase after writing a checkpoint there; Run
+	// then returns ErrDrained. The runner closes it when the server stops.
+	Drain <-chan struct{}
 }
 
 // JobDir returns the directory of a job's files: dataDir/jobs/<id>.
@@ -577,12 +581,25 @@ func (p *pipeline) trainStage(ctx context.Context, s stage) error {
 		}
 		ps.Seconds = seconds + time.Since(started).Seconds()
 		done := t + 1
-		if every := p.spec.Checkpoint.EverySteps; every > 0 && done%every == 0 && done < total {
+		every := p.spec.Checkpoint.EverySteps
+		saved := every > 0 && done%every == 0 && done < total
+		if saved {
 			if err := p.checkpoint(ctx, s, cfg.Handle, it.Position(), engineSteps, total); err != nil {
 				return err
 			}
 		} else if err := p.setProgress(ctx, s, done, total); err != nil {
 			return err
+		}
+		if p.draining() && done < total {
+			// The server is stopping: keep this step boundary, so the job
+			// resumes exactly here.
+			if !saved {
+				if err := p.checkpoint(ctx, s, cfg.Handle, it.Position(), engineSteps, total); err != nil {
+					return err
+				}
+			}
+			p.event(ctx, "drained", map[string]any{"phase": s.Name, "step": done, "total": total})
+			return ErrDrained
 		}
 	}
 	if ps.Steps < total {
@@ -854,6 +871,20 @@ func (p *pipeline) evaluate(ctx context.Context, phase, modelDir string) error {
 		return nil
 	}
 	return p.env.Evaluate(ctx, p.job, ev, phase, modelDir)
+}
+
+// ErrDrained is returned by Run when Env.Drain stopped the job at a
+// checkpoint; the job resumes there.
+var ErrDrained = errors.New("training: stopped at a checkpoint because the server is stopping")
+
+// draining reports whether Env.Drain is closed.
+func (p *pipeline) draining() bool {
+	select {
+	case <-p.env.Drain:
+		return true
+	default:
+		return false
+	}
 }
 
 // -------------------------------------------------------------- plumbing

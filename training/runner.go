@@ -30,6 +30,11 @@ type RunnerOptions struct {
 	// wmss, sft_baseline and those listed here; jobs of other kinds are left
 	// to whoever runs them (for instance a separate evaluator).
 	Executors map[wmss.JobKind]Executor
+	// DrainTimeout bounds how long a stopping runner waits for the running
+	// training job to reach its next optimizer-step boundary and write a
+	// checkpoint there; after it the job is cancelled hard and resumes from
+	// its previous checkpoint. Default 30 s.
+	DrainTimeout time.Duration
 	// Poll is how often an idle runner looks for queued jobs it was not
 	// woken for, and how often it checks the running job's cancel mark in
 	// the store (a backup for Cancel); default 5s.
@@ -73,6 +78,9 @@ var errCancelRequested = errors.New("cancel requested")
 func NewRunner(store wmss.JobStore, engine Engine, o RunnerOptions) *Runner {
 	if o.Poll <= 0 {
 		o.Poll = 5 * time.Second
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 30 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -192,10 +200,32 @@ func (r *Runner) next(ctx context.Context) (*wmss.Job, error) {
 	return jobs[len(jobs)-1], nil
 }
 
-// execute runs one job to its end state.
+// errShutdown is the cancel cause of a job the stopping runner could not
+// drain within DrainTimeout.
+var errShutdown = errors.New("runner stopped")
+
+// execute runs one job to its end state. When ctx ends (the server stops),
+// the job is asked to drain: a training job stops at its next optimizer-step
+// boundary after writing a checkpoint there; whatever has not stopped after
+// DrainTimeout is cancelled. Either way it goes back to queued.
 func (r *Runner) execute(ctx context.Context, job *wmss.Job) {
-	jobCtx, cancel := context.WithCancelCause(ctx)
+	jobCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
+	drain, finished := make(chan struct{}), make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		close(drain)
+		select {
+		case <-finished:
+		case <-time.After(r.opts.DrainTimeout):
+			cancel(errShutdown)
+		}
+	}()
 	r.mu.Lock()
 	r.current, r.cancel = job.ID, cancel
 	r.mu.Unlock()
@@ -223,7 +253,7 @@ func (r *Runner) execute(ctx context.Context, job *wmss.Job) {
 	go r.watchCancel(jobCtx, job.ID, cancel)
 	_, _ = r.store.AppendEvent(ctx, job.ID, "started", map[string]any{"resume": len(fresh.Resume) > 0})
 	r.log.Info("job started", "job", job.ID, "kind", job.Kind)
-	summary, err := r.safeRun(jobCtx, fresh)
+	summary, err := r.safeRun(jobCtx, fresh, drain)
 	r.finish(ctx, jobCtx, fresh, summary, err)
 }
 
@@ -246,7 +276,7 @@ func (r *Runner) watchCancel(ctx context.Context, id wmss.JobID, cancel context.
 }
 
 // safeRun runs the job, turning a panic into an error.
-func (r *Runner) safeRun(ctx context.Context, job *wmss.Job) (summary any, err error) {
+func (r *Runner) safeRun(ctx context.Context, job *wmss.Job, drain <-chan struct{}) (summary any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &panicError{value: v, stack: string(debug.Stack())}
@@ -265,7 +295,7 @@ func (r *Runner) safeRun(ctx context.Context, job *wmss.Job) (summary any, err e
 			return nil, wmss.FieldErrorf("kind", "the spec says %q but the job is %q", spec.Kind, job.Kind)
 		}
 		env := Env{Store: r.store, Engine: r.engine, DataDir: r.opts.DataDir, Heldout: r.opts.Heldout,
-			Evaluate: r.opts.Evaluate, Logger: r.log}
+			Evaluate: r.opts.Evaluate, Logger: r.log, Drain: drain}
 		if spec.Heldout != nil {
 			env.Heldout = spec.Heldout
 		}
@@ -302,7 +332,8 @@ func (r *Runner) finish(ctx, jobCtx context.Context, job *wmss.Job, summary any,
 		event("cancelled", map[string]any{"keeps_checkpoint": true})
 	case ctx.Err() != nil:
 		to = wmss.StateQueued
-		event("interrupted", map[string]any{"reason": "the runner stopped; the job resumes from its last checkpoint"})
+		event("interrupted", map[string]any{"reason": "the runner stopped; the job resumes from its last checkpoint",
+			"drained": errors.Is(err, ErrDrained)})
 	default:
 		to, msg = wmss.StateFailed, err.Error()
 		var ee *EngineError

@@ -2,6 +2,7 @@ package training_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -17,8 +18,13 @@ import (
 
 // startRunner runs a Runner in the background until the test ends.
 func startRunner(t *testing.T, store wmss.JobStore, eng training.Engine, dataDir string) (*training.Runner, context.CancelFunc) {
+	return startRunnerOpts(t, store, eng, training.RunnerOptions{DataDir: dataDir})
+}
+
+func startRunnerOpts(t *testing.T, store wmss.JobStore, eng training.Engine, o training.RunnerOptions) (*training.Runner, context.CancelFunc) {
 	t.Helper()
-	r := training.NewRunner(store, eng, training.RunnerOptions{DataDir: dataDir, Poll: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	o.Poll, o.Logger = 20*time.Millisecond, slog.New(slog.DiscardHandler)
+	r := training.NewRunner(store, eng, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -241,8 +247,9 @@ func TestRunner_RecoversRunningJob(t *testing.T) {
 	}
 }
 
-// When the runner stops (server shutdown) the running job goes back to
-// queued and keeps its resume state.
+// When the runner stops (server shutdown) and the running step does not end
+// within DrainTimeout, the job is cancelled hard, goes back to queued and
+// keeps its resume state.
 func TestRunner_ShutdownRequeues(t *testing.T) {
 	store, dataDir := newStore(t), t.TempDir()
 	job := createJob(t, store, sftSpec(writeData(t, 8), `"optimizer": {"lr": 1e-3, "global_batch": 1, "micro_batch": 1, "max_length": 64},
@@ -257,7 +264,7 @@ func TestRunner_ShutdownRequeues(t *testing.T) {
 		}
 		return nil
 	}
-	_, stop := startRunner(t, store, eng, dataDir)
+	_, stop := startRunnerOpts(t, store, eng, training.RunnerOptions{DataDir: dataDir, DrainTimeout: 50 * time.Millisecond})
 	<-inStep
 	stop()
 	j := waitState(t, store, job.ID, wmss.StateQueued)
@@ -327,5 +334,50 @@ func TestRunner_Kinds(t *testing.T) {
 	<-done
 	if j.State != wmss.StateSucceeded || string(j.Summary) != `{"gsm8k":0.5}` || !slices.Equal(ran, []wmss.JobID{eval.ID}) {
 		t.Errorf("eval job %s, summary %s, executor ran %v", j.State, j.Summary, ran)
+	}
+}
+
+// When the runner stops between steps, the training job drains: it writes a
+// checkpoint at the boundary of the step that just ended, goes back to
+// queued, and a new runner continues from exactly there (T01's rule: no
+// step lost or run twice).
+func TestRunner_ShutdownDrainsAtStepBoundary(t *testing.T) {
+	store, dataDir := newStore(t), t.TempDir()
+	job := createJob(t, store, sftSpec(writeData(t, 8), `"optimizer": {"lr": 1e-3, "global_batch": 1, "micro_batch": 1, "max_length": 64},
+		"checkpoint": {"every_steps": 100, "keep_last": 1}`), time.Now())
+	inStep, release := make(chan struct{}), make(chan struct{})
+	eng := newFakeEngine()
+	eng.hook = func(ctx context.Context, r training.StepRequest, n int) error {
+		if n == 3 {
+			close(inStep)
+			<-release // the step finishes normally after the stop was asked
+		}
+		return nil
+	}
+	_, stop := startRunnerOpts(t, store, eng, training.RunnerOptions{DataDir: dataDir, DrainTimeout: time.Minute})
+	<-inStep
+	go func() { time.Sleep(50 * time.Millisecond); close(release) }()
+	stop()
+	j := waitState(t, store, job.ID, wmss.StateQueued)
+	ev := eventTypes(events(t, store, job.ID))
+	if !slices.Contains(ev, "drained") || !slices.Contains(ev, "interrupted") {
+		t.Errorf("events %v, want drained and interrupted", ev)
+	}
+	var st struct {
+		Position struct{ Step int }
+	}
+	if err := json.Unmarshal(j.Resume, &st); err != nil || st.Position.Step != 3 {
+		t.Fatalf("resume position %+v (%v), want step 3: the checkpoint is at the boundary after the running step", st, err)
+	}
+	eng2 := newFakeEngine()
+	if j := runRunnerUntil(t, store, eng2, dataDir, job.ID); j.State != wmss.StateSucceeded {
+		t.Fatalf("%s: %s", j.State, j.Error)
+	}
+	// sft_baseline: 2 epochs of 8 one-sample steps = 16 steps.
+	if n := len(eng2.stepCalls()); n != 13 {
+		t.Errorf("the new runner ran %d steps, want 13 (steps 4–16)", n)
+	}
+	if ms := metrics(t, store, job.ID, "sft"); len(ms) != 16 {
+		t.Errorf("%d metrics, want 16", len(ms))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/wmss/wmss"
 	"github.com/wmss/wmss/api"
@@ -38,6 +39,9 @@ func wireEngine(ip *bridge.Interpreter, store *sqlite.DB, dataDir, benchDir stri
 	r := training.NewRunner(store, bridge.NewEngine(ip), training.RunnerOptions{
 		DataDir: dataDir,
 		Heldout: heldout,
+		// On SIGTERM a training job stops at its next step boundary with a
+		// checkpoint there; serve waits for the runner a little longer.
+		DrainTimeout: 20 * time.Second,
 		// The pipeline spec's optional evaluation after phases runs in the
 		// training job, on the same engine, with greedy decoding.
 		Evaluate: func(ctx context.Context, job *wmss.Job, ev *training.EvaluationSpec, phase, modelDir string) error {
