@@ -40,7 +40,7 @@ func WriteTable(w io.Writer, o *Outcome, cfg Config) {
 	fmt.Fprintf(w, "\nBudget: SFT baseline 2 epochs; WMSS 1 SFT epoch + 1 joint epoch (lambda 0.5, weak trained), on the same %d GSM8K-train samples from the same M0.\n", cfg.TrainSamples)
 	fmt.Fprintf(w, "Model: Qwen3-style %q, random init, %d-id BPE, pretrained 1 epoch on %d GSM8K-train documents. Total time %.0f s.\n",
 		cfg.Size, cfg.BPEVocab, cfg.CorpusDocs, o.Seconds)
-	fmt.Fprintln(w, "A ~1M-parameter model trained for minutes on 2 CPU cores is far from the paper's setting (Qwen3-4B/8B-Base,")
+	fmt.Fprintln(w, "A model of about a million parameters trained for minutes on 2 CPU cores is far from the paper's setting (Qwen3-4B/8B-Base,")
 	fmt.Fprintln(w, "GSM8K 83.9 -> 88.5 for SFT -> WMSS): accuracies near 0 are expected; the held-out loss is the signal here.")
 }
 
