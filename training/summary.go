@@ -1,5 +1,11 @@
 package training
 
+import (
+	"encoding/json"
+
+	"github.com/wmss/wmss"
+)
+
 // Summary is the job summary the pipeline stores when a job ends (and, as
 // far as it got, when it fails): data counts, one entry per phase, the
 // selection statistics of every round, and where the final model is.
@@ -60,4 +66,37 @@ type PhaseSummary struct {
 	// the runner has a held-out set.
 	HeldoutLoss *float64 `json:"heldout_loss,omitempty"`
 	Done        bool     `json:"done"`
+}
+
+// SummaryOf decodes the summary a training job stored; nil when it has
+// none or it is not a training summary.
+func SummaryOf(j *wmss.Job) *Summary {
+	var s Summary
+	if j == nil || len(j.Summary) == 0 || json.Unmarshal(j.Summary, &s) != nil {
+		return nil
+	}
+	return &s
+}
+
+// Phase returns the summary of the named phase ("pretrain", "sft",
+// "joint", …), nil when s is nil or has no such phase.
+func (s *Summary) Phase(name string) *PhaseSummary {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Phases {
+		if s.Phases[i].Name == name {
+			return &s.Phases[i]
+		}
+	}
+	return nil
+}
+
+// HeldoutLoss returns the held-out loss (nats/token) of the named phase's
+// model, nil when unknown.
+func (s *Summary) HeldoutLoss(phase string) *float64 {
+	if p := s.Phase(phase); p != nil {
+		return p.HeldoutLoss
+	}
+	return nil
 }

@@ -169,12 +169,12 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	out.WMSS = w
 
-	bsum, wsum := summaryOf(baseline), summaryOf(w)
+	bsum, wsum := training.SummaryOf(baseline), training.SummaryOf(w)
 	out.Models = []ModelRow{
-		{Name: "M0 (base)", Dir: m0, HeldoutLoss: heldout(bsum, "pretrain")},
-		{Name: "M1 (WMSS phase 1, SFT 1 epoch)", Dir: filepath.Join("jobs", string(w.ID), "models", "m1"), HeldoutLoss: heldout(wsum, "sft")},
-		{Name: "SFT baseline (2 epochs)", Dir: filepath.Join("jobs", string(baseline.ID), "model"), HeldoutLoss: heldout(bsum, "sft")},
-		{Name: "WMSS (1 SFT + 1 joint epoch)", Dir: filepath.Join("jobs", string(w.ID), "model"), HeldoutLoss: heldout(wsum, "joint")},
+		{Name: "M0 (base)", Dir: m0, HeldoutLoss: bsum.HeldoutLoss("pretrain")},
+		{Name: "M1 (WMSS phase 1, SFT 1 epoch)", Dir: filepath.Join("jobs", string(w.ID), "models", "m1"), HeldoutLoss: wsum.HeldoutLoss("sft")},
+		{Name: "SFT baseline (2 epochs)", Dir: filepath.Join("jobs", string(baseline.ID), "model"), HeldoutLoss: bsum.HeldoutLoss("sft")},
+		{Name: "WMSS (1 SFT + 1 joint epoch)", Dir: filepath.Join("jobs", string(w.ID), "model"), HeldoutLoss: wsum.HeldoutLoss("joint")},
 	}
 	for i := range out.Models {
 		m := &out.Models[i]
@@ -198,26 +198,6 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return out, err
 	}
 	return out, nil
-}
-
-func summaryOf(j *wmss.Job) *training.Summary {
-	var s training.Summary
-	if json.Unmarshal(j.Summary, &s) != nil {
-		return nil
-	}
-	return &s
-}
-
-func heldout(s *training.Summary, phase string) *float64 {
-	if s == nil {
-		return nil
-	}
-	for _, p := range s.Phases {
-		if p.Name == phase {
-			return p.HeldoutLoss
-		}
-	}
-	return nil
 }
 
 type dataset struct {

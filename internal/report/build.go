@@ -41,7 +41,7 @@ func (s Source) Build(ctx context.Context, id, baseline wmss.JobID) (*Input, err
 	if err != nil {
 		return nil, err
 	}
-	wsum := summary(w)
+	wsum := training.SummaryOf(w)
 	in := &Input{
 		Title:     "WMSS vs SFT baseline",
 		Generated: time.Now().UTC(),
@@ -69,7 +69,7 @@ func (s Source) Build(ctx context.Context, id, baseline wmss.JobID) (*Input, err
 		if bspec, err = training.DecodeSpec(b.Spec); err != nil {
 			return nil, err
 		}
-		bsum = summary(b)
+		bsum = training.SummaryOf(b)
 		ms, err := s.Store.ListMetrics(ctx, b.ID, "")
 		if err != nil {
 			return nil, err
@@ -145,15 +145,15 @@ func (s Source) Build(ctx context.Context, id, baseline wmss.JobID) (*Input, err
 	}
 	rows := []row{
 		{"M0 (base)", m0, RoleBase, nil},
-		{"M1 (after 1 SFT epoch)", jobDir(w.ID, "models", "m1"), RoleM1, heldoutOf(wsum, "sft")},
+		{"M1 (after 1 SFT epoch)", jobDir(w.ID, "models", "m1"), RoleM1, wsum.HeldoutLoss("sft")},
 	}
 	if b != nil {
 		if same(m0, jobDir(b.ID, "models", "m0")) {
-			rows[0].heldout = heldoutOf(bsum, "pretrain")
+			rows[0].heldout = bsum.HeldoutLoss("pretrain")
 		}
-		rows = append(rows, row{"SFT baseline (2 epochs)", jobDir(b.ID, training.ModelDirName), RoleBaseline, heldoutOf(bsum, "sft")})
+		rows = append(rows, row{"SFT baseline (2 epochs)", jobDir(b.ID, training.ModelDirName), RoleBaseline, bsum.HeldoutLoss("sft")})
 	}
-	rows = append(rows, row{"WMSS (1 SFT + 1 joint epoch)", final, RoleWMSS, heldoutOf(wsum, "joint")})
+	rows = append(rows, row{"WMSS (1 SFT + 1 joint epoch)", final, RoleWMSS, wsum.HeldoutLoss("joint")})
 	evals, err := s.evalResults(ctx)
 	if err != nil {
 		return nil, err
@@ -221,34 +221,9 @@ func (s Source) evalResults(ctx context.Context) (map[string]*evalrun.Results, e
 	}
 }
 
-func summary(j *wmss.Job) *training.Summary {
-	var s training.Summary
-	if len(j.Summary) == 0 || json.Unmarshal(j.Summary, &s) != nil {
-		return nil
-	}
-	return &s
-}
-
-func heldoutOf(s *training.Summary, phase string) *float64 {
-	if s == nil {
-		return nil
-	}
-	for _, p := range s.Phases {
-		if p.Name == phase {
-			return p.HeldoutLoss
-		}
-	}
-	return nil
-}
-
 func phaseSteps(s *training.Summary, phase string) int {
-	if s == nil {
-		return 0
-	}
-	for _, p := range s.Phases {
-		if p.Name == phase {
-			return p.Steps
-		}
+	if p := s.Phase(phase); p != nil {
+		return p.Steps
 	}
 	return 0
 }
