@@ -167,26 +167,34 @@ func (s *Datasets) Get(id string) (*Dataset, error) {
 func (s *Datasets) List() ([]*Dataset, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	entries, err := os.ReadDir(s.dir)
+	return listNewest(s.dir, s.Get, func(d *Dataset) (time.Time, string) { return d.CreatedAt, d.ID })
+}
+
+// listNewest loads every entry of dir named like an id with get and sorts
+// the results newest first (ties: larger id first).
+func listNewest[T any](dir string, get func(id string) (T, error), key func(T) (time.Time, string)) ([]T, error) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	out := []*Dataset{}
+	out := []T{}
 	for _, e := range entries {
 		if !e.IsDir() || !idPattern.MatchString(e.Name()) {
 			continue
 		}
-		d, err := s.Get(e.Name())
+		v, err := get(e.Name())
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, d)
+		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
+		ti, idi := key(out[i])
+		tj, idj := key(out[j])
+		if !ti.Equal(tj) {
+			return ti.After(tj)
 		}
-		return out[i].ID > out[j].ID
+		return idi > idj
 	})
 	return out, nil
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -153,30 +152,9 @@ func (m *Models) Get(id string) (*Model, error) {
 
 // List returns every model, newest first.
 func (m *Models) List() ([]*Model, error) {
-	m.mu.Lock()
-	entries, err := os.ReadDir(m.dir)
-	m.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	out := []*Model{}
-	for _, e := range entries {
-		if !e.IsDir() || !idPattern.MatchString(e.Name()) {
-			continue
-		}
-		md, err := m.Get(e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, md)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
-		}
-		return out[i].ID > out[j].ID
-	})
-	return out, nil
+	// Not under m.mu, as before: a model being created appears only once
+	// its directory is renamed into place.
+	return listNewest(m.dir, m.Get, func(md *Model) (time.Time, string) { return md.CreatedAt, md.ID })
 }
 
 // Dir returns the absolute, symlink-resolved model directory of id. A
