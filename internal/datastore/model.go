@@ -152,7 +152,7 @@ func (m *Models) Get(id string) (*Model, error) {
 
 // List returns every model, newest first.
 func (m *Models) List() ([]*Model, error) {
-	// Not under m.mu, as before: a model being created appears only once
+	// No lock: Get reads each model on its own, and a model being created appears only once
 	// its directory is renamed into place.
 	return listNewest(m.dir, m.Get, func(md *Model) (time.Time, string) { return md.CreatedAt, md.ID })
 }
