@@ -39,11 +39,13 @@ const (
 var version string
 
 const evalUsage = `usage: wmss eval --model DIR --benchmarks gsm8k,svamp,... --out DIR [flags]
+       wmss eval --server URL --model ID|DIR --benchmarks gsm8k,... --out DIR [flags]
 
-Evaluates a model in-process with the code evaluation jobs use, writes
-results.json, items.jsonl and junit.xml to --out, and applies the gates.
-Exit status: 0 all gates passed, 1 a gate failed, 2 usage or input error,
-3 internal error. See docs/eval.md.
+Evaluates a model in-process with the code evaluation jobs use (or, with
+--server, as an evaluation job on a running wmss server; the bearer token
+is $WMSS_TOKEN), writes results.json, items.jsonl and junit.xml to --out,
+and applies the gates. Exit status: 0 all gates passed, 1 a gate failed,
+2 usage or input error, 3 internal error. See docs/eval.md.
 
 flags:
 `
@@ -57,8 +59,16 @@ type evalFlags struct {
 	alpha     float64
 	resamples int
 	server    string
+	idemKey   string
 	progress  string
+	// set holds the names of the flags given on the command line.
+	set map[string]bool
 }
+
+// localOnlyFlags are the flags an evaluation job on a server cannot
+// honour: its spec (api.EvalSpec) has no batch size or thinking mode, and
+// the server reads its own benchmark data.
+var localOnlyFlags = []string{"batch-size", "thinking", "data-dir"}
 
 func parseEvalFlags(args []string, stderr io.Writer) (*evalFlags, error) {
 	f := &evalFlags{}
@@ -66,7 +76,7 @@ func parseEvalFlags(args []string, stderr io.Writer) (*evalFlags, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, evalUsage); fs.PrintDefaults() }
 	var names, ks, min string
-	fs.StringVar(&f.cfg.ModelDir, "model", "", "model directory in HF layout (config.json, *.safetensors, tokenizer) (required)")
+	fs.StringVar(&f.cfg.ModelDir, "model", "", "model directory in HF layout (config.json, *.safetensors, tokenizer); with --server a model id (mdl_…) or a directory under the server's data root (required)")
 	fs.StringVar(&names, "benchmarks", "", "comma-separated benchmarks: "+strings.Join(benchmarks.Names(), ", ")+" (required)")
 	fs.StringVar(&f.out, "out", "", "directory for results.json, items.jsonl and junit.xml; created if missing (required)")
 	fs.IntVar(&f.cfg.Limit, "limit", 0, "evaluate the first N problems of each benchmark; 0 = all")
@@ -84,7 +94,8 @@ func parseEvalFlags(args []string, stderr io.Writer) (*evalFlags, error) {
 	fs.StringVar(&f.baseline, "baseline", "", "earlier results.json (with its items.jsonl beside it): fail when a score drops significantly")
 	fs.Float64Var(&f.alpha, "alpha", paired.DefaultAlpha, "significance level of the baseline comparison")
 	fs.IntVar(&f.resamples, "resamples", paired.DefaultResamples, "bootstrap resamples of the baseline comparison")
-	fs.StringVar(&f.server, "server", "", "run on a wmss server at URL instead of in-process (not yet supported)")
+	fs.StringVar(&f.server, "server", "", "run as an evaluation job on the wmss server at URL (e.g. http://127.0.0.1:8080) instead of in-process; token from $WMSS_TOKEN")
+	fs.StringVar(&f.idemKey, "idempotency-key", "", "with --server: prefix of the job's Idempotency-Key (default: derived from the request, so a retried run reuses its job)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, lines otherwise), bar, lines or none")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -92,6 +103,8 @@ func parseEvalFlags(args []string, stderr io.Writer) (*evalFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, wmss.Errorf(wmss.EINVALID, "unexpected argument %q (flags only)", fs.Arg(0))
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	switch {
 	case f.cfg.ModelDir == "":
 		return nil, wmss.FieldErrorf("--model", "required")
@@ -125,8 +138,27 @@ func parseEvalFlags(args []string, stderr io.Writer) (*evalFlags, error) {
 	if f.mins, err = ciout.ParseMin(min); err != nil {
 		return nil, flagError(err, "--min")
 	}
-	if err := f.cfg.Validate(); err != nil {
-		return nil, flagError(err, "")
+	if f.server != "" {
+		if err := checkServerFlags(f); err != nil {
+			return nil, err
+		}
+		// The server's list of benchmarks is the one that counts (it may
+		// know more than this binary): it checks the names itself, and its
+		// answer names the field. The other settings are checked here.
+		names := f.cfg.Benchmarks
+		f.cfg.Benchmarks = benchmarks.Names()[:1]
+		err := f.cfg.Validate()
+		f.cfg.Benchmarks = names
+		if err != nil {
+			return nil, flagError(err, "")
+		}
+	} else {
+		if f.set["idempotency-key"] {
+			return nil, wmss.FieldErrorf("--idempotency-key", "only with --server")
+		}
+		if err := f.cfg.Validate(); err != nil {
+			return nil, flagError(err, "")
+		}
 	}
 	if err := ciout.CheckMins(f.mins, f.cfg.Benchmarks, f.cfg.K); err != nil {
 		return nil, flagError(err, "--min")
@@ -168,11 +200,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	evaluate := evalLocal
 	if f.server != "" {
-		fmt.Fprintln(stderr, "wmss eval: --server: not yet supported; run without it to evaluate in-process")
-		return exitUsage
+		evaluate = evalServer
 	}
-	code, err := evalLocal(ctx, f, stdout, stderr)
+	code, err := evaluate(ctx, f, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "wmss eval:", err)
 	}
@@ -221,16 +253,9 @@ func evalLocal(ctx context.Context, f *evalFlags, stdout, stderr io.Writer) (int
 			fmt.Fprintf(stderr, "wmss eval: warning: %s: %s has sha256 %s, not the published %s\n", name, b.File, b.SHA256, b.KnownSHA256)
 		}
 	}
-	var base *ciout.Results
-	var baseItems []evalrun.Item
-	if f.baseline != "" {
-		var err error
-		if base, err = ciout.ReadResults(f.baseline); err != nil {
-			return exitUsage, flagError(err, "--baseline")
-		}
-		if baseItems, err = ciout.ReadItems(filepath.Join(filepath.Dir(f.baseline), ciout.ItemsFile)); err != nil {
-			return exitUsage, fmt.Errorf("--baseline: %w", err)
-		}
+	base, baseItems, err := readBaseline(f)
+	if err != nil {
+		return exitUsage, err
 	}
 	deps := evalrun.Deps{}
 	if slices.ContainsFunc(f.cfg.Benchmarks, func(n string) bool { return n == "humaneval" || n == "mbpp" }) {
@@ -259,7 +284,31 @@ func evalLocal(ctx context.Context, f *evalFlags, stdout, stderr io.Writer) (int
 		}
 		return exitInternal, err
 	}
+	return writeReports(f, res, items, base, baseItems, stdout)
+}
 
+// readBaseline reads --baseline and the items.jsonl beside it; both nil
+// without the flag. Errors are the caller's (exit 2).
+func readBaseline(f *evalFlags) (*ciout.Results, []evalrun.Item, error) {
+	if f.baseline == "" {
+		return nil, nil, nil
+	}
+	base, err := ciout.ReadResults(f.baseline)
+	if err != nil {
+		return nil, nil, flagError(err, "--baseline")
+	}
+	items, err := ciout.ReadItems(filepath.Join(filepath.Dir(f.baseline), ciout.ItemsFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--baseline: %w", err)
+	}
+	return base, items, nil
+}
+
+// writeReports applies the gates to a finished run, writes the three
+// reports to --out and prints the summary. It returns the exit code: the
+// gates' (0 or 1), 2 for a baseline that does not match the run, 3 when a
+// report cannot be written or a benchmark had no scorable sample.
+func writeReports(f *evalFlags, res *evalrun.Results, items []evalrun.Item, base *ciout.Results, baseItems []evalrun.Item, stdout io.Writer) (int, error) {
 	rep := ciout.New(res, items, ciout.CodeVersion(version))
 	ciout.ApplyMin(rep, f.mins)
 	if base != nil {
@@ -335,6 +384,8 @@ func printSummary(w io.Writer, r *ciout.Results) {
 // engine call, shown as a spinner or a line) and then scoring, sample by
 // sample.
 type progress interface {
+	// Generating starts a benchmark's generation; prompts ≤ 0 when the
+	// count is not known (a job on a server).
 	Generating(benchmark string, prompts, samples int)
 	Scored(benchmark string, done, total int)
 	Close()
@@ -374,6 +425,10 @@ type lineProgress struct {
 
 func (p *lineProgress) Generating(b string, prompts, samples int) {
 	p.start = time.Now()
+	if prompts <= 0 { // remote: the server knows the count
+		fmt.Fprintf(p.w, "%s: generating on the server, %d samples per problem\n", b, samples)
+		return
+	}
 	fmt.Fprintf(p.w, "%s: generating %d problems × %d samples\n", b, prompts, samples)
 }
 
@@ -412,9 +467,16 @@ func (p *barProgress) finish() {
 func (p *barProgress) Generating(b string, prompts, samples int) {
 	p.finish()
 	p.bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(p.w),
-		progressbar.OptionSetDescription(fmt.Sprintf("%s: generating %d×%d", b, prompts, samples)),
+		progressbar.OptionSetDescription(generatingLabel(b, prompts, samples)),
 		progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true))
 	p.bar.RenderBlank()
+}
+
+func generatingLabel(b string, prompts, samples int) string {
+	if prompts <= 0 {
+		return fmt.Sprintf("%s: generating ?×%d", b, samples)
+	}
+	return fmt.Sprintf("%s: generating %d×%d", b, prompts, samples)
 }
 
 func (p *barProgress) Scored(b string, done, total int) {

@@ -65,7 +65,7 @@ func TestEval_UsageErrors(t *testing.T) {
 		{"BadAlpha", []string{"--model", model, "--benchmarks", "gsm8k", "--alpha", "1"}, "--alpha"},
 		{"NotAModel", []string{"--model", t.TempDir(), "--benchmarks", "gsm8k"}, "is not a model directory"},
 		{"MissingBaseline", []string{"--model", model, "--benchmarks", "gsm8k", "--baseline", filepath.Join(out, "nope.json")}, "nope.json not found"},
-		{"Server", []string{"--model", model, "--benchmarks", "gsm8k", "--server", "http://127.0.0.1:1"}, "--server: not yet supported"},
+		{"ServerWithDataDir", []string{"--model", model, "--benchmarks", "gsm8k", "--server", "http://127.0.0.1:1"}, "--data-dir: not supported with --server"},
 		{"UnknownFlag", []string{"--model", model, "--benchmarks", "gsm8k", "--frobnicate"}, "flag provided but not defined"},
 		{"Positional", []string{"--model", model, "--benchmarks", "gsm8k", "extra"}, `unexpected argument "extra"`},
 		{"DataDirMissing", []string{"--model", model, "--benchmarks", "gsm8k", "--data-dir", t.TempDir()}, "not found"},
