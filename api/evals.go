@@ -62,6 +62,17 @@ type EvalItem struct {
 	Verdict          string `json:"verdict"`
 	Correct          bool   `json:"correct"`
 	CompletionTokens int    `json:"completion_tokens"`
+	// Prompt is the user turn the model answered.
+	Prompt string `json:"prompt,omitempty"`
+	// Strict and Flexible are GSM8K's two gradings of this output.
+	Strict   *bool `json:"strict,omitempty"`
+	Flexible *bool `json:"flexible,omitempty"`
+	// Error says why the grader or sandbox could not score it (verdict error or sandbox_error).
+	Error string `json:"error,omitempty"`
+	// FinishReason is "stop", "eos" or "length".
+	FinishReason string `json:"finish_reason,omitempty"`
+	// TimeMS is the item's share of generation time plus its scoring time, in ms.
+	TimeMS float64 `json:"time_ms"`
 }
 
 // EvalItemList is one page of GET /v1/evals/{id}/results.

@@ -171,6 +171,11 @@ func TestEndToEnd_RealEngine(t *testing.T) {
 	if page.JSON200 == nil || len(*page.JSON200.Items) != 3 {
 		t.Fatalf("results: %s", page.Body)
 	}
+	for _, it := range *page.JSON200.Items {
+		if it.Prompt == nil || !strings.Contains(*it.Prompt, "\\boxed{}") || it.FinishReason == nil || it.Strict == nil || it.Flexible == nil {
+			t.Errorf("result record lacks prompt, finish reason or strict/flexible: %+v", it)
+		}
+	}
 	sr, _ := c.GetEvalSummaryWithResponse(ctx, eid)
 	var res evalrun.Results
 	if sr.StatusCode() != 200 || json.Unmarshal(sr.Body, &res) != nil || len(res.Benchmarks) != 1 || res.Benchmarks[0].Problems != 3 {

@@ -80,7 +80,8 @@ func (e *evaluator) Results(ctx context.Context, id wmss.JobID, benchmark string
 	out := make([]api.EvalItem, len(recs))
 	for i, r := range recs {
 		out[i] = api.EvalItem{Index: r.Index, Benchmark: r.Benchmark, ItemID: r.ID, Sample: r.Sample, Output: r.Output,
-			Extracted: r.Extracted, Gold: r.Gold, Verdict: r.Verdict, Correct: r.Correct, CompletionTokens: r.CompletionTokens}
+			Extracted: r.Extracted, Gold: r.Gold, Verdict: r.Verdict, Correct: r.Correct, CompletionTokens: r.CompletionTokens,
+			Prompt: r.Prompt, Strict: r.Strict, Flexible: r.Flexible, Error: r.Error, FinishReason: r.FinishReason, TimeMS: r.TimeMS}
 	}
 	return out, nil
 }

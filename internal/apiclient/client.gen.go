@@ -250,8 +250,15 @@ type ApiEvalItem struct {
 	CompletionTokens *int    `json:"completion_tokens,omitempty"`
 	Correct          *bool   `json:"correct,omitempty"`
 
+	// Error Error says why the grader or sandbox could not score it (verdict error or sandbox_error).
+	Error *string `json:"error,omitempty"`
+
 	// Extracted Extracted is the final answer found in Output (math, choice).
 	Extracted *string `json:"extracted,omitempty"`
+
+	// FinishReason FinishReason is "stop", "eos" or "length".
+	FinishReason *string `json:"finish_reason,omitempty"`
+	Flexible     *bool   `json:"flexible,omitempty"`
 
 	// Gold the gold answer (math, choice) or "" for code
 	Gold *string `json:"gold,omitempty"`
@@ -265,8 +272,17 @@ type ApiEvalItem struct {
 	// Output the model's completion
 	Output *string `json:"output,omitempty"`
 
+	// Prompt Prompt is the user turn the model answered.
+	Prompt *string `json:"prompt,omitempty"`
+
 	// Sample which of the item's completions, from 0
 	Sample *int `json:"sample,omitempty"`
+
+	// Strict Strict and Flexible are GSM8K's two gradings of this output.
+	Strict *bool `json:"strict,omitempty"`
+
+	// TimeMs TimeMS is the item's share of generation time plus its scoring time, in ms.
+	TimeMs *float64 `json:"time_ms,omitempty"`
 
 	// Verdict Verdict: mathgrade's (equal, not_equal, no_answer, error) or the
 	// sandbox's (passed, failed, timeout, memory_limit, runtime_error, sandbox_error).
