@@ -29,14 +29,16 @@ test-race:
 test-py:
 	cd bridge && $(PY) -m unittest discover -s wmss_engine/tests -t . 
 
-# Each fuzz target for a short fixed time (their seed corpora also run in test-go).
-FUZZTIME ?= 8s
+# Each fuzz target for a fixed number of inputs (a count, not a duration:
+# duration-bounded runs sometimes end with a spurious "context deadline
+# exceeded"). Their seed corpora also run in test-go. FUZZN scales all.
+FUZZN ?= 1
 test-fuzz:
-	go test -run '^$$' -fuzz '^FuzzDecodeSpec$$' -fuzztime $(FUZZTIME) ./training
-	go test -run '^$$' -fuzz '^FuzzCreateDataset$$' -fuzztime $(FUZZTIME) ./internal/datastore
-	go test -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME) ./evaluators/mathgrade
-	go test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./evaluators/mathgrade
-	go test -run '^$$' -fuzz '^FuzzSanitize$$' -fuzztime $(FUZZTIME) ./evaluators/codeeval
+	go test -run '^$$' -fuzz '^FuzzDecodeSpec$$' -fuzztime $$(( $(FUZZN) * 30000))x ./training
+	go test -run '^$$' -fuzz '^FuzzCreateDataset$$' -fuzztime $$(( $(FUZZN) * 5000))x ./internal/datastore
+	go test -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $$(( $(FUZZN) * 15000))x ./evaluators/mathgrade
+	go test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $$(( $(FUZZN) * 15000))x ./evaluators/mathgrade
+	go test -run '^$$' -fuzz '^FuzzSanitize$$' -fuzztime $$(( $(FUZZN) * 100000))x ./evaluators/codeeval
 
 bench:
 	go test -run '^$$' -bench . -benchtime 2s ./bridge/
