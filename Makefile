@@ -9,7 +9,7 @@ setup:
 build:
 	go build -o bin/wmss ./cmd/wmss
 
-# The main job on the embedded default (for now: start the server, show /healthz, stop).
+# The main job: serve + `wmss demo` over REST (SFT baseline vs WMSS, evaluation, report), then stop.
 demo: setup
 	bash scripts/demo.sh
 

@@ -17,6 +17,8 @@ type PathResolver interface {
 	Resolve(field, p string) (string, error)
 	// Rel returns an absolute path under the root relative to it.
 	Rel(abs string) string
+	// Dir returns the root's absolute directory.
+	Dir() string
 }
 
 // DatasetStore keeps uploaded datasets; *datastore.Datasets implements it.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -142,6 +144,12 @@ func (s *Server) confineSpec(spec *training.Spec) error {
 	b := &spec.BaseModel
 	if err := resolve("base_model.path", &b.Path); err != nil {
 		return err
+	}
+	// Catch a wrong model path now (422) rather than as a failed job later.
+	if b.Path != "" {
+		if _, err := os.Stat(filepath.Join(b.Path, "config.json")); err != nil {
+			return wmss.FieldErrorf("base_model.path", "%s is not a model directory (no config.json); a model created with POST /v1/models/init lives in its path, e.g. models/mdl_…/model", s.Root.Rel(b.Path))
+		}
 	}
 	if b.Init != nil {
 		if err := resolve("base_model.init.tokenizer", &b.Init.Tokenizer); err != nil {

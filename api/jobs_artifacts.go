@@ -4,7 +4,11 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -20,11 +24,6 @@ type MetricList struct {
 type ArtifactList struct {
 	Artifacts []wmss.Artifact `json:"artifacts"`
 }
-
-// CheckpointPrefix starts the name of every artifact that is a checkpoint
-// (e.g. "checkpoint/sft/step-100"); GET /v1/jobs/{id}/checkpoints lists
-// those. Runners name checkpoints so.
-const CheckpointPrefix = "checkpoint"
 
 // listMetrics returns a job's per-step metrics (loss in nats/token, lr, λ,
 // grad_norm, tokens_per_s, logit statistics) ordered by time and step.
@@ -72,28 +71,6 @@ func (s *Server) listMetrics(c *gin.Context) {
 //	@Router		/v1/jobs/{id}/artifacts [get]
 //	@Security	BearerAuth
 func (s *Server) listArtifacts(c *gin.Context) {
-	s.artifacts(c, "")
-}
-
-// listCheckpoints lists a job's checkpoints: its artifacts whose name
-// starts with CheckpointPrefix.
-//
-//	GET /v1/jobs/:id/checkpoints
-//
-//	@Summary	List a job's checkpoints
-//	@ID			listJobCheckpoints
-//	@Tags		jobs
-//	@Produce	json
-//	@Param		id	path		string	true	"job id"
-//	@Success	200	{object}	ArtifactList
-//	@Failure	401,404,503	{object}	Problem
-//	@Router		/v1/jobs/{id}/checkpoints [get]
-//	@Security	BearerAuth
-func (s *Server) listCheckpoints(c *gin.Context) {
-	s.artifacts(c, CheckpointPrefix)
-}
-
-func (s *Server) artifacts(c *gin.Context, prefix string) {
 	j, ok := s.job(c, "")
 	if !ok {
 		return
@@ -103,13 +80,84 @@ func (s *Server) artifacts(c *gin.Context, prefix string) {
 		s.fail(c, err)
 		return
 	}
-	out := []wmss.Artifact{}
-	for _, a := range all {
-		if strings.HasPrefix(a.Name, prefix) {
-			out = append(out, a)
-		}
+	if all == nil {
+		all = []wmss.Artifact{}
 	}
-	c.JSON(http.StatusOK, ArtifactList{Artifacts: out})
+	c.JSON(http.StatusOK, ArtifactList{Artifacts: all})
+}
+
+// Checkpoint is one checkpoint a training job keeps on disk (the newest
+// checkpoint.keep_last of them): engine weights, optimizer and RNG state,
+// plus the Go resume state (state.json).
+type Checkpoint struct {
+	Name      string    `json:"name"`  // e.g. "ckpt-000003-sft-step000100"
+	Path      string    `json:"path"`  // directory relative to the data root
+	Phase     string    `json:"phase"` // training phase: pretrain, sft, joint, …
+	Step      int       `json:"step"`  // optimizer steps of that phase taken
+	Bytes     int64     `json:"bytes"` // size of its files
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CheckpointList is the body of GET /v1/jobs/{id}/checkpoints.
+type CheckpointList struct {
+	Checkpoints []Checkpoint `json:"checkpoints"`
+}
+
+// checkpointName is the shape of the checkpoint directories the training
+// pipeline writes (training.checkpointDirName): sequence, phase, step.
+var checkpointName = regexp.MustCompile(`^ckpt-(\d+)-(.+)-step(\d+)$`)
+
+// listCheckpoints lists the checkpoints a training job keeps on disk, oldest
+// first; the newest is the one a restarted job resumes from.
+//
+//	GET /v1/jobs/:id/checkpoints
+//
+//	@Summary	List a job's checkpoints
+//	@ID			listJobCheckpoints
+//	@Tags		jobs
+//	@Produce	json
+//	@Param		id	path		string	true	"job id"
+//	@Success	200	{object}	CheckpointList
+//	@Failure	401,404,503	{object}	Problem
+//	@Router		/v1/jobs/{id}/checkpoints [get]
+//	@Security	BearerAuth
+func (s *Server) listCheckpoints(c *gin.Context) {
+	j, ok := s.job(c, "")
+	if !ok {
+		return
+	}
+	if s.Root == nil {
+		s.unavailable(c, "the data directory")
+		return
+	}
+	dir := filepath.Join(s.Root.Dir(), "jobs", string(j.ID), "checkpoints")
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		s.fail(c, err)
+		return
+	}
+	out := CheckpointList{Checkpoints: []Checkpoint{}}
+	for _, e := range entries {
+		m := checkpointName.FindStringSubmatch(e.Name())
+		if !e.IsDir() || m == nil {
+			continue // unfinished ".tmp" directories included
+		}
+		cp := Checkpoint{Name: e.Name(), Path: s.Root.Rel(filepath.Join(dir, e.Name())), Phase: m[2]}
+		cp.Step, _ = strconv.Atoi(m[3])
+		if info, err := e.Info(); err == nil {
+			cp.CreatedAt = info.ModTime().UTC()
+		}
+		_ = filepath.WalkDir(filepath.Join(dir, e.Name()), func(_ string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if info, err := d.Info(); err == nil {
+					cp.Bytes += info.Size()
+				}
+			}
+			return nil
+		})
+		out.Checkpoints = append(out.Checkpoints, cp)
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // getArtifact downloads one artifact file. Its stored path is resolved

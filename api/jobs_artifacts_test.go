@@ -39,9 +39,30 @@ func TestMetricsArtifacts(t *testing.T) {
 	if len(al.Artifacts) != 3 {
 		t.Errorf("artifacts = %+v", al)
 	}
-	h.json(h.req(http.MethodGet, "/v1/jobs/"+string(j.ID)+"/checkpoints", nil), 200, &al)
-	if len(al.Artifacts) != 1 || al.Artifacts[0].Name != "checkpoint/sft/step-1" {
-		t.Errorf("checkpoints = %+v", al)
+	// Checkpoints are the directories the pipeline keeps on disk; an
+	// unfinished .tmp one and stray files are not listed.
+	ck := filepath.Join(h.root, "jobs", string(j.ID), "checkpoints")
+	os.MkdirAll(filepath.Join(ck, "ckpt-000001-sft-step000004"), 0o755)
+	os.WriteFile(filepath.Join(ck, "ckpt-000001-sft-step000004", "trainer.pt"), make([]byte, 100), 0o644)
+	os.WriteFile(filepath.Join(ck, "ckpt-000001-sft-step000004", "state.json"), make([]byte, 20), 0o644)
+	os.MkdirAll(filepath.Join(ck, "ckpt-000002-joint.2-step000010"), 0o755)
+	os.MkdirAll(filepath.Join(ck, "ckpt-000003-joint.2-step000012.tmp"), 0o755)
+	os.WriteFile(filepath.Join(ck, "notes.txt"), nil, 0o644)
+	var cl api.CheckpointList
+	h.json(h.req(http.MethodGet, "/v1/jobs/"+string(j.ID)+"/checkpoints", nil), 200, &cl)
+	if len(cl.Checkpoints) != 2 {
+		t.Fatalf("checkpoints = %+v", cl)
+	}
+	if c := cl.Checkpoints[0]; c.Phase != "sft" || c.Step != 4 || c.Bytes != 120 || c.Path != "jobs/"+string(j.ID)+"/checkpoints/ckpt-000001-sft-step000004" {
+		t.Errorf("checkpoint 0 = %+v", c)
+	}
+	if c := cl.Checkpoints[1]; c.Phase != "joint.2" || c.Step != 10 {
+		t.Errorf("checkpoint 1 = %+v", c)
+	}
+	other, _, _ := h.store.CreateJob(ctx, &wmss.Job{Kind: wmss.KindWMSS})
+	h.json(h.req(http.MethodGet, "/v1/jobs/"+string(other.ID)+"/checkpoints", nil), 200, &cl)
+	if cl.Checkpoints == nil || len(cl.Checkpoints) != 0 {
+		t.Errorf("a job without checkpoints: %+v", cl)
 	}
 	w := h.req(http.MethodGet, "/v1/jobs/"+string(j.ID)+"/artifacts/curriculum_weights.jsonl", nil)
 	if w.Code != 200 || w.Body.String() != "{\"w\":1}\n" {

@@ -96,6 +96,22 @@ func TestCreateJob(t *testing.T) {
 	})
 }
 
+// A base model path without config.json is refused at once (422 naming
+// base_model.path), not accepted as a job that fails later.
+func TestCreateJob_NotAModelDirectory(t *testing.T) {
+	h := newHarness(t)
+	h.setupSpec()
+	os.MkdirAll(filepath.Join(h.root, "models", "mdl_x"), 0o755)
+	w := h.req(http.MethodPost, "/v1/jobs", []byte(`{"base_model":{"path":"models/mdl_x"},"data":{"path":"train.jsonl"}}`))
+	p := h.problem(w, 422, "invalid", "base_model.path")
+	if !strings.Contains(p.Detail, "models/mdl_x is not a model directory") || strings.Contains(p.Detail, h.root) {
+		t.Errorf("detail = %q (must name the relative path, not the server's absolute one)", p.Detail)
+	}
+	if h.runner.Wakes() != 0 {
+		t.Error("a refused job woke the runner")
+	}
+}
+
 func TestListJobs(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()

@@ -2,9 +2,10 @@
 
 Run with /usr/bin/python3. Prints one JSON object:
   {"torch": "1.13.1", "blas": "/usr/lib/.../openblas-pthread/libblas.so.3",
-   "openblas": true, "gflops": 103.2, "threads": 2}
+   "openblas": true, "gflops": 103.2, "threads": 1}
 gflops is the float32 rate of a 1024x1024 @ 1024x1024 matmul, best of 5
-(2*n^3 floating-point operations per product). Exits 1 when OpenBLAS is not
+(2*n^3 floating-point operations per product); threads is torch's
+intra-op thread count (its default is the number of physical cores). Exits 1 when OpenBLAS is not
 the active BLAS, since Debian's reference BLAS is about 15x slower.
 """
 import json

@@ -327,6 +327,7 @@ func (r *Runner) finish(ctx, jobCtx context.Context, job *wmss.Job, summary any,
 	switch {
 	case err == nil:
 		to = wmss.StateSucceeded
+		event("succeeded", nil)
 	case errors.Is(context.Cause(jobCtx), errCancelRequested):
 		to, msg = wmss.StateCancelled, "cancelled by request"
 		event("cancelled", map[string]any{"keeps_checkpoint": true})

@@ -23,7 +23,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Server, "server", "http://127.0.0.1:18080", "base URL of a running wmss serve")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "that server's --data-dir (the pretraining corpus is written there)")
 	fs.StringVar(&cfg.BenchDir, "bench-data", findBenchDir(), "benchmark data directory (../shared/data)")
-	fs.StringVar(&cfg.OutDir, "out", "out/demo", "where table.txt and outcome.json are written")
+	fs.StringVar(&cfg.OutDir, "out", "out/demo", "where table.txt, outcome.json and report.html are written")
 	fs.IntVar(&cfg.TrainSamples, "train", 0, "GSM8K-train samples for SFT and WMSS (default 1000)")
 	fs.IntVar(&cfg.CorpusDocs, "corpus", 0, "GSM8K-train documents for pretraining (default 6000)")
 	fs.IntVar(&cfg.EvalLimit, "eval-limit", 0, "GSM8K-test and SVAMP items per model (default 100)")

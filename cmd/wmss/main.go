@@ -36,14 +36,15 @@ import (
 	"github.com/wmss/wmss/internal/sqlite"
 )
 
-const usage = `usage: wmss <command> [flags]
+const usage = `usage: wmss <command> [flags]   (wmss <command> --help for its flags)
 
 commands:
-  serve     start the HTTP API (wmss serve --help for flags)
-  version   print the Go, Python and torch versions and the BLAS in use
-  init-model  write a random-init model in HF layout (wmss init-model --size tiny --out DIR)
-  eval      evaluate a model on benchmarks, write results.json, items.jsonl, junit.xml (docs/eval.md)
-  compare   paired comparison of two results.json files
+  serve        start the HTTP API
+  init-model   write a random-init model in HF layout (--size tiny|small --out DIR)
+  eval         evaluate a model on benchmarks; results.json, items.jsonl, junit.xml (docs/eval.md)
+  compare      paired comparison of two results.json files
+  demo         the client half of make demo: SFT baseline vs WMSS through a running server
+  version      print the Go, Python and torch versions and the BLAS in use
 `
 
 func main() {

@@ -220,6 +220,30 @@ type ApiArtifactList struct {
 	Artifacts *[]WmssArtifact `json:"artifacts,omitempty"`
 }
 
+// ApiCheckpoint defines model for api.Checkpoint.
+type ApiCheckpoint struct {
+	// Bytes size of its files
+	Bytes     *int    `json:"bytes,omitempty"`
+	CreatedAt *string `json:"created_at,omitempty"`
+
+	// Name e.g. "ckpt-000003-sft-step000100"
+	Name *string `json:"name,omitempty"`
+
+	// Path directory relative to the data root
+	Path *string `json:"path,omitempty"`
+
+	// Phase training phase: pretrain, sft, joint, …
+	Phase *string `json:"phase,omitempty"`
+
+	// Step optimizer steps of that phase taken
+	Step *int `json:"step,omitempty"`
+}
+
+// ApiCheckpointList defines model for api.CheckpointList.
+type ApiCheckpointList struct {
+	Checkpoints *[]ApiCheckpoint `json:"checkpoints,omitempty"`
+}
+
 // ApiCreateModelRequest defines model for api.CreateModelRequest.
 type ApiCreateModelRequest struct {
 	// Name required label
@@ -4980,7 +5004,7 @@ type ListJobCheckpointsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ApiArtifactList
+	JSON200 *ApiCheckpointList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *ApiProblem
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -4990,7 +5014,7 @@ type ListJobCheckpointsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListJobCheckpointsResponse) GetJSON200() *ApiArtifactList {
+func (r ListJobCheckpointsResponse) GetJSON200() *ApiCheckpointList {
 	return r.JSON200
 }
 
@@ -7112,7 +7136,7 @@ func ParseListJobCheckpointsResponse(rsp *http.Response) (*ListJobCheckpointsRes
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ApiArtifactList
+		var dest ApiCheckpointList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

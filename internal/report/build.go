@@ -61,6 +61,9 @@ func (s Source) Build(ctx context.Context, id, baseline wmss.JobID) (*Input, err
 	var bsum *training.Summary
 	if baseline != "" {
 		if b, err = s.Store.GetJob(ctx, baseline); err != nil {
+			if wmss.ErrorCode(err) == wmss.ENOTFOUND {
+				return nil, &wmss.Error{Code: wmss.ENOTFOUND, Field: "baseline", Message: fmt.Sprintf("no job %s", baseline)}
+			}
 			return nil, err
 		}
 		if b.Kind != wmss.KindSFTBaseline {
@@ -145,15 +148,15 @@ func (s Source) Build(ctx context.Context, id, baseline wmss.JobID) (*Input, err
 	}
 	rows := []row{
 		{"M0 (base)", m0, RoleBase, nil},
-		{"M1 (after 1 SFT epoch)", jobDir(w.ID, "models", "m1"), RoleM1, wsum.HeldoutLoss("sft")},
+		{"M1 (after WMSS phase 1, SFT)", jobDir(w.ID, "models", "m1"), RoleM1, wsum.HeldoutLoss("sft")},
 	}
 	if b != nil {
 		if same(m0, jobDir(b.ID, "models", "m0")) {
 			rows[0].heldout = bsum.HeldoutLoss("pretrain")
 		}
-		rows = append(rows, row{"SFT baseline (2 epochs)", jobDir(b.ID, training.ModelDirName), RoleBaseline, bsum.HeldoutLoss("sft")})
+		rows = append(rows, row{"SFT baseline (" + phaseLength(bspec.SFT) + ")", jobDir(b.ID, training.ModelDirName), RoleBaseline, bsum.HeldoutLoss("sft")})
 	}
-	rows = append(rows, row{"WMSS (1 SFT + 1 joint epoch)", final, RoleWMSS, wsum.HeldoutLoss("joint")})
+	rows = append(rows, row{"WMSS (" + phaseLength(wspec.SFT) + " SFT + " + phaseLength(wspec.Joint.Phase()) + " joint)", final, RoleWMSS, wsum.HeldoutLoss("joint")})
 	evals, err := s.evalResults(ctx)
 	if err != nil {
 		return nil, err
@@ -219,6 +222,20 @@ func (s Source) evalResults(ctx context.Context) (map[string]*evalrun.Results, e
 		}
 		cursor = next
 	}
+}
+
+// phaseLength describes a phase's length as the spec set it: "2 epochs",
+// "1 epoch" or "3 steps".
+func phaseLength(p training.PhaseSpec) string {
+	switch {
+	case p.Steps != nil:
+		return fmt.Sprintf("%d steps", *p.Steps)
+	case p.Epochs != nil && *p.Epochs == 1:
+		return "1 epoch"
+	case p.Epochs != nil:
+		return fmt.Sprintf("%d epochs", *p.Epochs)
+	}
+	return "default length"
 }
 
 func phaseSteps(s *training.Summary, phase string) int {

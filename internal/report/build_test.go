@@ -108,3 +108,29 @@ func TestBuild(t *testing.T) {
 		t.Errorf("wmss job as baseline: err = %v, want invalid", err)
 	}
 }
+
+func TestBuild_RowNamesFollowTheSpecs(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlite.Open(filepath.Join(dir, "wmss.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	b, _, _ := db.CreateJob(ctx, &wmss.Job{Kind: wmss.KindSFTBaseline, Spec: json.RawMessage(`{"kind":"sft_baseline","base_model":{"path":"m"},"data":{"path":"d"}}`)})
+	w, _, _ := db.CreateJob(ctx, &wmss.Job{Kind: wmss.KindWMSS, Spec: json.RawMessage(`{"kind":"wmss","base_model":{"path":"m"},"data":{"path":"d"},"sft":{"steps":3},"joint":{"steps":2}}`)})
+	in, err := report.Source{Store: db, DataDir: dir}.Build(ctx, w.ID, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range in.Eval.Rows {
+		names = append(names, r.Model)
+	}
+	if got, want := strings.Join(names, "|"), "M0 (base)|M1 (after WMSS phase 1, SFT)|SFT baseline (2 epochs)|WMSS (3 steps SFT + 2 steps joint)"; got != want {
+		t.Errorf("rows = %s, want %s", got, want)
+	}
+	if _, err := (report.Source{Store: db, DataDir: dir}).Build(ctx, w.ID, "job_missing"); wmss.ErrorCode(err) != wmss.ENOTFOUND || !strings.Contains(err.Error(), "baseline") {
+		t.Errorf("unknown baseline: %v", err)
+	}
+}
