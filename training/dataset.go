@@ -207,6 +207,12 @@ func readJSONL(r io.Reader, name string, o ReadOptions, parse rowParser) (*Datas
 			break
 		}
 	}
+	return d.finish(name, o)
+}
+
+// finish returns d, or, unless o.SkipInvalid, a ValidationError listing
+// every structural problem (rows that could not be read as samples).
+func (d *Dataset) finish(name string, o ReadOptions) (*Dataset, error) {
 	if !o.SkipInvalid {
 		var bad []Problem
 		for _, p := range d.Problems {

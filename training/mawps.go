@@ -44,18 +44,7 @@ func ReadMAWPS(r io.Reader, name string, o ReadOptions) (*Dataset, error) {
 			d.Dropped++
 		}
 	}
-	if !o.SkipInvalid {
-		var bad []Problem
-		for _, p := range d.Problems {
-			if structural(p.Reason) {
-				bad = append(bad, p)
-			}
-		}
-		if len(bad) > 0 {
-			return nil, &ValidationError{File: name, Problems: bad}
-		}
-	}
-	return d, nil
+	return d.finish(name, o)
 }
 
 func dotted(field string) string {

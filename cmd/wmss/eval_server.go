@@ -557,20 +557,13 @@ func fillPassAtK(res *evalrun.Results, items []evalrun.Item, ks []int) error {
 				out[key] = v
 				continue
 			}
-			var eligible []passk.Problem
-			for _, p := range probs {
-				if p.N >= k {
-					eligible = append(eligible, p)
-				}
-			}
-			if len(eligible) == 0 {
-				continue
-			}
-			v, err := passk.PassAtK(eligible, k)
+			v, ok, err := passk.PassAtKScored(probs, k)
 			if err != nil {
 				return fmt.Errorf("%s: %w", b.Name, err)
 			}
-			out[key] = v
+			if ok {
+				out[key] = v
+			}
 		}
 		b.PassAtK = out
 	}

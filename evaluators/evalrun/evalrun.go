@@ -311,22 +311,13 @@ func runBenchmark(ctx context.Context, cfg Config, d Deps, b *benchmarks.Benchma
 		}
 	}
 	for _, k := range cfg.K {
-		// Problems with fewer scored samples than k (sandbox or grader
-		// errors) are left out of pass@k rather than estimated.
-		var eligible []passk.Problem
-		for _, p := range pk {
-			if p.N >= k {
-				eligible = append(eligible, p)
-			}
-		}
-		if len(eligible) == 0 {
-			continue
-		}
-		v, err := passk.PassAtK(eligible, k)
+		v, ok, err := passk.PassAtKScored(pk, k)
 		if err != nil {
 			return br, nil, err
 		}
-		br.PassAtK["pass@"+strconv.Itoa(k)] = v
+		if ok {
+			br.PassAtK["pass@"+strconv.Itoa(k)] = v
+		}
 	}
 	br.Seconds = time.Since(start).Seconds()
 	return br, items, nil

@@ -106,3 +106,21 @@ func MeanAtN(problems []Problem) (float64, error) {
 	}
 	return sum / float64(len(problems)), nil
 }
+
+// PassAtKScored averages pass@k over the problems with at least k scored
+// samples; problems with fewer (their other samples were grader or sandbox
+// errors) are left out rather than estimated. ok is false when no problem
+// qualifies.
+func PassAtKScored(problems []Problem, k int) (v float64, ok bool, err error) {
+	var eligible []Problem
+	for _, p := range problems {
+		if p.N >= k {
+			eligible = append(eligible, p)
+		}
+	}
+	if len(eligible) == 0 {
+		return 0, false, nil
+	}
+	v, err = PassAtK(eligible, k)
+	return v, err == nil, err
+}

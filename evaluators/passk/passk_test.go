@@ -162,3 +162,14 @@ func TestMeanAtN(t *testing.T) {
 		t.Errorf("MeanAtN mixed n: error %v, want field problems[1].n", err)
 	}
 }
+
+func TestPassAtKScored(t *testing.T) {
+	// Only the first problem has 2 scored samples: 1 − C(2,2)/C(3,2) = 2/3.
+	v, ok, err := passk.PassAtKScored([]passk.Problem{{N: 3, C: 1}, {N: 1, C: 1}}, 2)
+	if err != nil || !ok || math.Abs(v-2.0/3) > 1e-15 {
+		t.Errorf("PassAtKScored = %v, %v, %v; want 2/3", v, ok, err)
+	}
+	if _, ok, err := passk.PassAtKScored([]passk.Problem{{N: 1, C: 1}}, 2); ok || err != nil {
+		t.Errorf("no problem with 2 samples: ok = %v, err = %v; want false, nil", ok, err)
+	}
+}
