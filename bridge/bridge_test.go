@@ -303,6 +303,10 @@ func TestRuntimeInfo(t *testing.T) {
 	if b, _ := info["blas"].(string); b == "" {
 		t.Errorf("no BLAS library mapped: %v", info)
 	}
+	// Start sets a passive OpenMP wait policy unless the user chose one.
+	if want := os.Getenv("OMP_WAIT_POLICY"); info["omp_wait_policy"] != want || want == "" {
+		t.Errorf("omp_wait_policy = %v, want the Go process's %q (PASSIVE unless set)", info["omp_wait_policy"], want)
+	}
 }
 
 func TestStart_MissingModule(t *testing.T) {

@@ -73,6 +73,14 @@ func Start(opts Options) (*Interpreter, error) {
 }
 
 func start(opts Options) (*Interpreter, error) {
+	// torch's OpenMP threads busy-wait by default; beside OpenBLAS's own
+	// pthreads that starves the matmuls when threads outnumber cores
+	// (measured here: a training step 3x slower). libgomp reads this once,
+	// when torch loads, so it is set before the interpreter starts, unless
+	// the user chose a policy.
+	if _, ok := os.LookupEnv("OMP_WAIT_POLICY"); !ok {
+		os.Setenv("OMP_WAIT_POLICY", "PASSIVE")
+	}
 	if opts.Executable == "" {
 		opts.Executable = os.Getenv("WMSS_PYTHON")
 	}

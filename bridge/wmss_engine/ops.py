@@ -71,7 +71,7 @@ def cross_entropy_sum(z, y):
 
 
 @torch.no_grad()
-def logit_stats(z_s, y, z_w=None, lam=None):
+def logit_stats(z_s, y, z_w=None, lam=None, z_mix=None):
     """Mean over N supervised positions of the saturation statistics of docs/wmss-method.md.
 
     z_s (N, V) strong logits, y (N,) targets; z_w (N, V) weak logits and λ
@@ -81,29 +81,34 @@ def logit_stats(z_s, y, z_w=None, lam=None):
     negative_mass_mixed Σ_{k≠y} P_mix(k) and hard_negative_mass_mixed /
     _strong, the mass on hard negatives k (weak margin m_k(z_w) < strong margin
     m_k(z_s)). N = 0 gives an empty dict.
+
+    z_mix: optional (N, V) float32 mixture already formed by the caller
+    (train.mixed_logits of the same z_s, z_w, λ), used instead of forming it
+    again; the values are the same. All statistics are computed in float32
+    and exactly (no sampling of positions or vocabulary).
     """
     if z_s.shape[0] == 0:
         return {}
     z_s = z_s.float()
     V = z_s.shape[-1]
-    tgt = z_s.gather(-1, y[:, None])[:, 0]  # (N,)
+    idx = y[:, None]
+    tgt = z_s.gather(-1, idx)[:, 0]  # (N,)
     nontarget = (z_s.sum(-1) - tgt) / (V - 1)
-    p_s = F.softmax(z_s, dim=-1)
-    ps_y = p_s.gather(-1, y[:, None])[:, 0]
-    out = {
-        "target_logit": tgt.mean().item(),
-        "mean_nontarget_logit": nontarget.mean().item(),
-        "logit_gap": (tgt - nontarget).mean().item(),
-        "negative_mass_strong": (1 - ps_y).mean().item(),
-    }
+    p_s = F.softmax(z_s, dim=-1)  # (N, V)
+    ps_y = p_s.gather(-1, idx)[:, 0]
+    names = ["target_logit", "mean_nontarget_logit", "logit_gap", "negative_mass_strong"]
+    means = [tgt.mean(), nontarget.mean(), (tgt - nontarget).mean(), (1 - ps_y).mean()]
     if z_w is not None:
         z_w = z_w.float()
-        p_mix = F.softmax(lam * z_s + (1 - lam) * z_w, dim=-1)
-        pm_y = p_mix.gather(-1, y[:, None])[:, 0]
-        m_s = tgt[:, None] - z_s  # (N, V) margins m_k(z_s)
-        m_w = z_w.gather(-1, y[:, None]) - z_w
-        hard = m_w < m_s  # the target itself has both margins 0, never hard
-        out["negative_mass_mixed"] = (1 - pm_y).mean().item()
-        out["hard_negative_mass_mixed"] = (p_mix * hard).sum(-1).mean().item()
-        out["hard_negative_mass_strong"] = (p_s * hard).sum(-1).mean().item()
-    return out
+        if z_mix is None:
+            z_mix = lam * z_s + (1 - lam) * z_w
+        p_mix = F.softmax(z_mix.float(), dim=-1)  # (N, V)
+        pm_y = p_mix.gather(-1, idx)[:, 0]
+        # hard = m_w < m_s with margins m_k(z) = z[y] − z[k]; the target itself has both margins 0,
+        # never hard. Multiplying P by the bool mask and zeroing P where it is False give the same
+        # values, so the sums below equal (P · hard).sum(-1).
+        not_hard = torch.lt(z_w.gather(-1, idx) - z_w, tgt[:, None] - z_s).logical_not_()  # (N, V)
+        names += ["negative_mass_mixed", "hard_negative_mass_mixed", "hard_negative_mass_strong"]
+        means += [(1 - pm_y).mean(), p_mix.masked_fill_(not_hard, 0.0).sum(-1).mean(),
+                  p_s.masked_fill_(not_hard, 0.0).sum(-1).mean()]
+    return dict(zip(names, torch.stack(means).tolist()))

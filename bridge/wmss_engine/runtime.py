@@ -1,4 +1,5 @@
 """Facts about the embedded runtime, for /healthz and the setup check."""
+import os
 import platform
 import sys
 
@@ -24,7 +25,8 @@ def info():
     Returns a dict: python (str, e.g. "3.11.2"), executable (sys.executable),
     torch (str, or "" when torch is absent), device ("cuda" or "cpu"),
     cuda_devices (int), threads (torch intra-op threads, int), blas (path of
-    the mapped BLAS library, "" if none), openblas (bool).
+    the mapped BLAS library, "" if none), openblas (bool), omp_wait_policy
+    (the OpenMP wait policy in this process's environment, "" if unset).
     """
     out = {
         "python": platform.python_version(),
@@ -35,6 +37,7 @@ def info():
         "threads": 0,
         "blas": "",
         "openblas": False,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
     }
     try:
         import torch

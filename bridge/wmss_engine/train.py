@@ -41,16 +41,25 @@ def mixed_loss(z_s, z_w, y, lam, mask, reduction="mean"):
     """
     if not 0.0 <= lam <= 1.0:
         raise ValueError("lam: λ = %r is outside [0, 1]" % lam)
-    z = z_s[mask]  # (N, V)
-    if z_w is not None:
-        z = lam * z + (1.0 - lam) * z_w[mask]
-    total = ops.cross_entropy_sum(z, y[mask])
+    total = ops.cross_entropy_sum(mixed_logits(z_s[mask], None if z_w is None else z_w[mask], lam), y[mask])
     if reduction == "sum":
         return total
     n = int(mask.sum())
     if n == 0:
         raise ValueError("mask: no supervised position (the loss would be NaN)")
     return total / n
+
+
+def mixed_logits(z_s, z_w, lam):
+    """Return z_mix = λ·z_s + (1−λ)·z_w (N, V) in the logits' dtype, or z_s itself when z_w is None.
+
+    The one place the mixture is formed, so that the loss and the logit
+    statistics of a step use the very same tensor (docs/wmss-method.md,
+    Pipeline step 3).
+    """
+    if z_w is None:
+        return z_s
+    return lam * z_s + (1.0 - lam) * z_w
 
 
 def collate(samples, pad_id=0, loss_positions="completion"):
@@ -119,7 +128,7 @@ class Trainer:
         "grad_norm" (before clipping), "lr", "lam", "step", "skipped": False,
         "stats": ops.logit_stats of the step} or, without supervised tokens,
         {"skipped": True, "reason": "no_supervised_tokens", "loss": None, ...}.
-        Raises ValueError for a λ that does not match the trainer's kind, and
+        Raises ValueError for a λ that does not match the trainer's kind or lies outside [0, 1], and
         for a non-finite loss.
         """
         joint = self.weak is not None
@@ -132,6 +141,8 @@ class Trainer:
             self.skipped += 1
             return {"skipped": True, "reason": "no_supervised_tokens", "loss": None, "supervised_tokens": 0,
                     "step": self.steps, "skipped_total": self.skipped}
+        if joint and not 0.0 <= lam <= 1.0:
+            raise ValueError("lam: λ = %r is outside [0, 1]" % lam)
         for g in self.optimizer.param_groups:
             g["lr"] = float(lr)
         self.optimizer.zero_grad(set_to_none=True)
@@ -146,25 +157,33 @@ class Trainer:
             if not mb:
                 continue
             ids, att, lm = (t.to(dev) for t in collate(mb, pad_id, loss_positions))
-            z_s, _ = self.strong(ids, att)
-            z_s, y, m = ops.shift(z_s, ids, lm)
+            # Supervised rows of the unshifted logits: logit t predicts token t+1 (ops.shift), so
+            # rows[b, t] = loss_mask[b, t+1]. Indexing the full (B, T, V) logits once, rather than a
+            # [:, :-1] view, keeps the backward to one scatter; the rows and their order are the same.
+            m = lm[:, 1:].bool()
             if not m.any():
                 continue
+            rows = torch.zeros(lm.shape, dtype=torch.bool, device=dev)
+            rows[:, :-1] = m
+            y = ids[:, 1:][m]  # (N,)
+            z_s = self.strong(ids, att)[0][rows]  # (N, V)
             z_w = None
             if joint:
                 if self.weak_mode == "frozen":
                     with torch.no_grad():
-                        z_w, _ = self.weak(ids, att)
+                        z_w = self.weak(ids, att)[0][rows]
                 else:
-                    z_w, _ = self.weak(ids, att)
-                z_w = z_w[:, :-1]
-            loss = mixed_loss(z_s, z_w, y, lam if joint else 1.0, m, reduction="sum") / n_total
+                    z_w = self.weak(ids, att)[0][rows]
+            z = mixed_logits(z_s, z_w, lam)  # what mixed_loss(..., reduction="sum") computes
+            loss = ops.cross_entropy_sum(z, y) / n_total
             loss.backward()
             loss_total += loss.item()
             if stats:  # token-weighted mean over micro-batches, never holding all logits at once
-                n_mb = int(m.sum())
-                for k, v in ops.logit_stats(z_s[m].detach(), y[m], z_w[m].detach() if joint else None,
-                                            lam).items():
+                n_mb = y.shape[0]
+                # Reuse the loss's mixture when it was formed in float32 (logit_stats mixes in float32).
+                z_mix = z.detach() if joint and z.dtype == torch.float32 else None
+                for k, v in ops.logit_stats(z_s.detach(), y, z_w.detach() if joint else None, lam,
+                                            z_mix=z_mix).items():
                     stat_sums[k] = stat_sums.get(k, 0.0) + v * n_mb
         if not (loss_total == loss_total and abs(loss_total) != float("inf")):
             self.optimizer.zero_grad(set_to_none=True)

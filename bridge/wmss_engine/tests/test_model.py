@@ -119,6 +119,36 @@ class ForwardTest(unittest.TestCase):
         torch.testing.assert_close(torch.cat((a, b, c), 1), full, atol=1e-5, rtol=1e-5)
         self.assertEqual(cache[0][0].shape, (2, 2, 8, 16))  # (B, nkv, S, hd)
 
+    def test_attention_bias_equals_bool_mask(self):
+        # Model.forward hands the layers a 0/−inf float bias on the masked-softmax path; it must give
+        # the very values (and gradients) of the bool mask it was built from, padding included.
+        m = tiny.model(seed=4, std=0.2)
+        attn = m.model.layers[0].self_attn
+        g = torch.Generator().manual_seed(5)
+        x = torch.randn(2, 6, 32, generator=g)
+        att_mask = torch.tensor([[0, 0, 1, 1, 1, 1], [1] * 6])
+        cos, sin = modellib.rope_cos_sin(modellib.position_ids_from_mask(att_mask), m.inv_freq, x.dtype)
+        causal = torch.ones(6, 6, dtype=torch.bool).tril()
+        mask = (causal[None] & att_mask.bool()[:, None, :]) | torch.eye(6, dtype=torch.bool)[None]
+        mask = mask[:, None]  # (B, 1, T, S)
+        bias = torch.zeros(mask.shape).masked_fill_(~mask, float("-inf"))
+        outs = []
+        for mk in (mask, bias):
+            xi = x.clone().requires_grad_()
+            y, _ = attn(xi, cos, sin, mk)
+            attn.zero_grad()
+            (y * torch.arange(32.0)).sum().backward()
+            outs.append((y.detach(), xi.grad, attn.q_proj.weight.grad.clone()))
+        if not modellib._HAS_SDPA:
+            for a, b in zip(*outs):
+                self.assertTrue(torch.equal(a, b))
+        else:  # SDPA takes either mask kind; its kernels may round differently
+            for a, b in zip(*outs):
+                torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+        # And against a plain per-row reference: row 0's two padding keys get no weight.
+        y0, _ = attn(x[:1, 2:], cos[:1, 2:], sin[:1, 2:], torch.ones(1, 1, 4, 4, dtype=torch.bool).tril())
+        torch.testing.assert_close(outs[1][0][0, 2:], y0[0], atol=1e-6, rtol=1e-6)
+
     def test_bf16_runs_and_norm_in_fp32(self):
         m = tiny.model(seed=4, std=0.2)
         ids = torch.tensor([[3, 4, 5, 6]])

@@ -194,6 +194,51 @@ class StepTest(unittest.TestCase):
                 self.assertTrue(torch.equal(p.grad, q.grad), "grad of %s at step %d" % (n, step))
                 self.assertTrue(torch.equal(p, q), "%s after step %d" % (n, step))
 
+    def test_step_stats_equal_logit_stats_of_the_step(self):
+        # Trainer.step reuses the loss's mixture and supervised rows for the statistics; they must be
+        # exactly ops.logit_stats of the logits before the update, token-weighted over micro-batches.
+        strong, weak = self.pair()
+        mbs = [self.samples[:3], self.samples[3:]]
+        for mode in ("trained", "frozen"):
+            with self.subTest(mode=mode):
+                s, w = copy.deepcopy(strong), copy.deepcopy(weak)
+                sums, n = {}, 0
+                with torch.no_grad():
+                    for mb in mbs:
+                        ids, att, lm = train.collate(mb)
+                        z_s, y, m = ops.shift(s(ids, att)[0], ids, lm)
+                        z_w = w(ids, att)[0][:, :-1]
+                        k = int(m.sum())
+                        for key, v in ops.logit_stats(z_s[m], y[m], z_w[m], 0.3).items():
+                            sums[key] = sums.get(key, 0.0) + v * k
+                        n += k
+                got = train.Trainer(s, w, mode).step(mbs, lr=1e-2, lam=0.3)["stats"]
+                self.assertEqual(set(got), set(sums))
+                for key in sums:
+                    self.assertEqual(got[key], sums[key] / n, key)
+
+    def test_logit_stats_given_mixture_equal_formed_mixture(self):
+        g = torch.Generator().manual_seed(23)
+        z_s, z_w = torch.randn(7, 13, generator=g) * 3, torch.randn(7, 13, generator=g) * 3
+        y = torch.randint(0, 13, (7,), generator=g)
+        want = ops.logit_stats(z_s, y, z_w, 0.4)
+        self.assertEqual(ops.logit_stats(z_s, y, z_w, 0.4, z_mix=train.mixed_logits(z_s, z_w, 0.4)), want)
+        # Independent float64 formulas of docs/wmss-method.md.
+        zs, zw = z_s.double(), z_w.double()
+        p_s, p_mix = torch.softmax(zs, -1), torch.softmax(0.4 * zs + 0.6 * zw, -1)
+        rows = torch.arange(7)
+        hard = (zw[rows, y][:, None] - zw) < (zs[rows, y][:, None] - zs)
+        self.assertFalse(hard[rows, y].any())
+        ref = {"target_logit": zs[rows, y].mean(),
+               "mean_nontarget_logit": ((zs.sum(-1) - zs[rows, y]) / 12).mean(),
+               "negative_mass_strong": (1 - p_s[rows, y]).mean(),
+               "negative_mass_mixed": (1 - p_mix[rows, y]).mean(),
+               "hard_negative_mass_mixed": (p_mix * hard).sum(-1).mean(),
+               "hard_negative_mass_strong": (p_s * hard).sum(-1).mean()}
+        for key, v in ref.items():
+            self.assertAlmostEqual(want[key], v.item(), delta=1e-5, msg=key)
+        self.assertAlmostEqual(want["logit_gap"], want["target_logit"] - want["mean_nontarget_logit"], delta=1e-5)
+
     def test_lambda0_joint_equals_weak_sft(self):
         strong, weak = self.pair()
         w1 = copy.deepcopy(weak)
