@@ -102,14 +102,28 @@ def init_model(out, size="tiny", seed=0, vocab_size=None, tokenizer_dir=None, mo
         return checkpoint.init_model(out, size, seed, vocab_size, tmp, model_type, dtype)
 
 
-def load_model(handle, path, dtype="float32", device="cpu", backend="auto"):
+def default_device(device=None):
+    """Resolve a device name: None or "auto" means $WMSS_DEVICE when set, else
+    "cuda" when torch sees a GPU, else "cpu". Other values pass through.
+    Raises ValueError for "cuda" without a visible GPU."""
+    if device in (None, "", "auto"):
+        device = os.environ.get("WMSS_DEVICE", "auto") or "auto"
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device: %r asked for, but torch sees no CUDA device" % device)
+    return device
+
+
+def load_model(handle, path, dtype="float32", device=None, backend="auto"):
     """Load the HF-layout model directory path under handle (replacing any model of that handle).
 
-    dtype "float32" | "bfloat16" | "float16"; backend "native" | "transformers" | "auto"
+    dtype "float32" | "bfloat16" | "float16"; device: see default_device (the GPU when
+    there is one, unless $WMSS_DEVICE says otherwise); backend "native" | "transformers" | "auto"
     (auto: transformers when importable, else native).
     Returns {"handle", "backend", "num_parameters", "config", "warnings"}.
     """
-    model, warnings = checkpoint.load_model(path, dtype, device, backend)
+    model, warnings = checkpoint.load_model(path, dtype, default_device(device), backend)
     tok = path if os.path.isfile(os.path.join(path, "tokenizer.json")) else None
     _models[handle] = {"model": model, "path": path, "tokenizer_dir": tok, "tokenizer": None}
     return {"handle": handle, "backend": model.backend, "num_parameters": model.num_parameters(),
@@ -253,7 +267,7 @@ def save_trainer(trainer, out):
     return {"path": out, "step": t.steps}
 
 
-def load_trainer(handle, path, strong, weak=None, dtype="float32", device="cpu", backend="auto"):
+def load_trainer(handle, path, strong, weak=None, dtype="float32", device=None, backend="auto"):
     """Resume a trainer saved by save_trainer: loads path/strong (and path/weak) under the model handles
     strong and weak, rebuilds the trainer and restores optimizer, RNG and step counters. Returns {"handle", "step"}.
     """

@@ -123,6 +123,7 @@ type Main struct {
 	DataDir    string // --data-dir, $WMSS_DATA_DIR
 	Token      string // $WMSS_TOKEN, or the contents of --token-file / $WMSS_TOKEN_FILE
 	TokenFile  string
+	Device     string // --device, $WMSS_DEVICE: auto (the GPU when there is one), cpu, cuda, cuda:N
 
 	// Addr is the address actually bound, set once Run is listening.
 	Addr chan net.Addr
@@ -138,6 +139,7 @@ func NewMain(stdout, stderr io.Writer) *Main {
 		DataDir:    envOr("WMSS_DATA_DIR", "data"),
 		Token:      os.Getenv("WMSS_TOKEN"),
 		TokenFile:  os.Getenv("WMSS_TOKEN_FILE"),
+		Device:     envOr("WMSS_DEVICE", "auto"),
 		Addr:       make(chan net.Addr, 1),
 		stdout:     stdout,
 		stderr:     stderr,
@@ -151,6 +153,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.ListenAddr, "addr", m.ListenAddr, "listen address HOST:PORT (env WMSS_ADDR)")
 	fs.StringVar(&m.DataDir, "data-dir", m.DataDir, "directory for jobs, models and the database (env WMSS_DATA_DIR)")
+	fs.StringVar(&m.Device, "device", m.Device, "where the engine puts models: auto (the GPU when there is one), cpu, cuda, cuda:N (env WMSS_DEVICE)")
 	fs.StringVar(&m.TokenFile, "token-file", m.TokenFile, "file holding the bearer token for /v1 (env WMSS_TOKEN_FILE; or set WMSS_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -177,6 +180,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("data directory: %w", err)
 	}
 	m.DataDir = abs(m.DataDir)
+	// The engine reads the device when it loads a model (api.default_device).
+	os.Setenv("WMSS_DEVICE", m.Device)
 	rt, ip, rtErr := startEngine(ctx)
 	if rtErr != nil {
 		m.logger.Error("engine unavailable", "err", rtErr)
