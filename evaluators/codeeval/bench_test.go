@@ -15,7 +15,10 @@ import (
 // BenchmarkHumanEvalCanonical runs the 164 canonical solutions through
 // the sandbox and as plain /usr/bin/python3 subprocesses without isolation
 // (the same program text: prompt + solution + test + check), each with
-// runtime.NumCPU() programs at a time. Each iteration does one batch of
+// runtime.NumCPU() programs at a time. The plain side runs the same
+// interpreter with the same flags and environment as the sandbox
+// (sandbox.Interpreter), so the two differ only by the isolation and the
+// harness. Each iteration does one batch of
 // each, alternating which goes first, so a change in the host's load hits
 // both alike. It reports programs/s of each and their ratio (target:
 // sandbox ≥ 80% of plain); bench/sandbox_humaneval.sh runs it on 2 cores.
@@ -31,6 +34,7 @@ func BenchmarkHumanEvalCanonical(b *testing.B) {
 		jobs = append(jobs, codeeval.Job{TaskID: task.TaskID, Program: codeeval.HumanEvalProgram(task, task.CanonicalSolution)})
 		progs = append(progs, task.Prompt+task.CanonicalSolution+"\n"+task.Test+"\n"+"check("+task.EntryPoint+")\n")
 	}
+	pyArgv, pyEnv := sandbox.Interpreter(sandbox.DefaultPython)
 	sandboxed := func() time.Duration {
 		start := time.Now()
 		for _, o := range codeeval.RunAll(context.Background(), sb, jobs, limits) {
@@ -50,7 +54,9 @@ func BenchmarkHumanEvalCanonical(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				if out, err := exec.Command("/usr/bin/python3", "-c", p).CombinedOutput(); err != nil {
+				cmd := exec.Command(pyArgv[0], append(pyArgv[1:], "-c", p)...)
+				cmd.Env = pyEnv
+				if out, err := cmd.CombinedOutput(); err != nil {
 					b.Errorf("%s: %v\n%s", tasks[i].TaskID, err, out)
 				}
 			}()

@@ -10,9 +10,16 @@
 //   - The parent clones this very executable (opened once as
 //     /proc/self/exe and exec'd through /proc/self/fd/N) into new user,
 //     PID, network, mount, IPC and UTS namespaces, in a new session. Its
-//     argv[0] is "wmss-sandbox-init", which this package's init function
-//     recognises: any binary that imports the package can be the init, no
-//     separate helper binary is installed. Uid and gid 0 inside map to the
+//     argv[0] is "wmss-sandbox-init", which this package recognises: any
+//     binary that imports the package can be the init, no separate helper
+//     binary is installed. In cgo builds a C constructor
+//     (init_cgo_linux.go) does the init's work before the Go runtime
+//     starts, and creates the namespaces itself: the parent then starts
+//     it with a plain vfork instead of a clone that copies the server's
+//     address space, and the started process stays outside as a small
+//     reaper that forks PID 1 (in a session of its own), waits for it and
+//     exits with its status. Without cgo the package's Go init function
+//     (init_linux.go) does the same steps in the cloned process. Uid and gid 0 inside map to the
 //     server's own ids, or to nobody (65534) when the server runs as root,
 //     because RLIMIT_NPROC is not enforced for real root and the program
 //     must not own root's files. Unprivileged user namespaces are enough;
@@ -34,7 +41,8 @@
 //     anything, and mounts copied into a nested user namespace are locked.
 //   - The network namespace has only a loopback device, which is down:
 //     every connection fails at once with "Network is unreachable".
-//   - The parent enforces the wall deadline by SIGKILLing PID 1; the
+//   - The parent enforces the wall deadline by SIGKILLing PID 1 (with
+//     the C init: SIGTERM to the reaper, which SIGKILLs PID 1); the
 //     kernel then kills every process of the namespace and Wait returns
 //     only after all are gone, so nothing survives a run (fork bombs,
 //     daemonised children). Processes inside can neither see the server

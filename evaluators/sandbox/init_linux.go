@@ -1,11 +1,11 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -28,12 +28,17 @@ const (
 	fdExe    = 6 // the server's executable, opened by the parent
 )
 
-// initConfig is what the parent tells the init, as JSON in argv[1].
+// initConfig is what the parent tells the init, in argv[1:] (initArgs).
 type initConfig struct {
 	Argv    []string // the interpreter and its arguments; Argv[0] is the path
 	Env     []string
 	Rlimits []rlimit
 	TmpSize int64 // bytes, for /tmp and /dev/shm
+	// HostUID and HostGID are the host ids that uid and gid 0 of the
+	// sandbox map to, and Root says the server runs as root (idMap).
+	// Only the C init, which creates the namespaces itself, uses them.
+	HostUID, HostGID int
+	Root             bool
 }
 
 type rlimit struct {
@@ -41,15 +46,87 @@ type rlimit struct {
 	Cur, Max uint64
 }
 
+// initArgs encodes cfg as the init's argv[1:], a format simple enough for
+// the C init (init_cgo_linux.go) to read without a parser:
+//
+//	<host uid> <host gid> <root 0|1> <tmp size> <n rlimits>
+//	(<resource> <cur> <max>)×n <n env> <env>×n <argv>…
+func initArgs(cfg initConfig) []string {
+	root := "0"
+	if cfg.Root {
+		root = "1"
+	}
+	a := []string{strconv.Itoa(cfg.HostUID), strconv.Itoa(cfg.HostGID), root,
+		strconv.FormatInt(cfg.TmpSize, 10), strconv.Itoa(len(cfg.Rlimits))}
+	for _, rl := range cfg.Rlimits {
+		a = append(a, strconv.Itoa(rl.Resource), strconv.FormatUint(rl.Cur, 10), strconv.FormatUint(rl.Max, 10))
+	}
+	a = append(a, strconv.Itoa(len(cfg.Env)))
+	a = append(a, cfg.Env...)
+	return append(a, cfg.Argv...)
+}
+
+// parseInitArgs is the inverse of initArgs.
+func parseInitArgs(a []string) (initConfig, error) {
+	var cfg initConfig
+	bad := errors.New("bad init arguments")
+	next := func() (uint64, error) {
+		if len(a) == 0 {
+			return 0, bad
+		}
+		v, err := strconv.ParseUint(a[0], 10, 64)
+		a = a[1:]
+		return v, err
+	}
+	var ids [3]uint64
+	for i := range ids {
+		v, err := next()
+		if err != nil {
+			return cfg, err
+		}
+		ids[i] = v
+	}
+	if ids[2] > 1 {
+		return cfg, bad
+	}
+	cfg.HostUID, cfg.HostGID, cfg.Root = int(ids[0]), int(ids[1]), ids[2] == 1
+	tmp, err := next()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.TmpSize = int64(tmp)
+	n, err := next()
+	if err != nil {
+		return cfg, err
+	}
+	for range n {
+		var v [3]uint64
+		for i := range v {
+			if v[i], err = next(); err != nil {
+				return cfg, err
+			}
+		}
+		cfg.Rlimits = append(cfg.Rlimits, rlimit{Resource: int(v[0]), Cur: v[1], Max: v[2]})
+	}
+	if n, err = next(); err != nil || n > uint64(len(a)) {
+		return cfg, errors.Join(bad, err)
+	}
+	cfg.Env, cfg.Argv = a[:n], a[n:]
+	if len(cfg.Argv) == 0 {
+		return cfg, errors.New("bad init arguments: no interpreter")
+	}
+	return cfg, nil
+}
+
 func init() {
-	if len(os.Args) != 2 || os.Args[0] != initArg0 {
+	if len(os.Args) < 2 || os.Args[0] != initArg0 {
 		return
 	}
 	// Capabilities and PR_SET_NO_NEW_PRIVS are per thread: do everything,
 	// including the final execve, on this one. (The main goroutine is
 	// already locked to the main thread while package inits run.)
 	runtime.LockOSThread()
-	initMain(os.Args[1])
+	initMain(os.Args[1:])
 }
 
 // initMain runs as PID 1 of the new PID namespace, as uid 0 of the new
@@ -59,7 +136,7 @@ func init() {
 // it writes "E step: error" to fdStatus and exits 125; the parent reports
 // a SandboxError. On success fdStatus closes at execve (close-on-exec),
 // so the parent reads EOF with no "E" line.
-func initMain(arg string) {
+func initMain(args []string) {
 	fail := func(step string, err error) {
 		unix.Write(fdStatus, []byte("E "+step+": "+err.Error()+"\n"))
 		unix.Exit(125)
@@ -70,9 +147,9 @@ func initMain(arg string) {
 	}
 	unix.Close(fdExe)
 
-	var cfg initConfig
-	if err := json.Unmarshal([]byte(arg), &cfg); err != nil || len(cfg.Argv) == 0 {
-		fail("config", fmt.Errorf("bad init config: %v", err))
+	cfg, err := parseInitArgs(args)
+	if err != nil {
+		fail("config", err)
 	}
 	if err := buildRoot(cfg.TmpSize, note); err != nil {
 		fail("root", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,23 +22,6 @@ import (
 // owns them and may mount, set the hostname and mount a new /proc.
 const cloneFlags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET |
 	syscall.CLONE_NEWNS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
-
-// The fixed environment of every program: nothing is inherited.
-// PYTHONHASHSEED=0 makes set and dict iteration orders repeatable across
-// runs (case B33); one BLAS thread keeps numpy inside the process limit
-// (case B26).
-var programEnv = []string{
-	"PATH=/usr/local/bin:/usr/bin:/bin",
-	"HOME=/tmp",
-	"TMPDIR=/tmp",
-	"LANG=C.UTF-8",
-	"PYTHONHASHSEED=0",
-	"PYTHONDONTWRITEBYTECODE=1",
-	"PYTHONUTF8=1",
-	"OPENBLAS_NUM_THREADS=1",
-	"OMP_NUM_THREADS=1",
-	"MKL_NUM_THREADS=1",
-}
 
 var (
 	exeOnce sync.Once
@@ -116,9 +98,15 @@ type capture struct {
 	limit int
 }
 
+// readBufs recycles drain's read buffers: four streams per run would
+// otherwise allocate (and the GC clear) 256 KiB per program.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 // drain reads r to EOF, so the writer never blocks on a full pipe.
 func (c *capture) drain(r io.Reader) {
-	b := make([]byte, 64<<10)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	b := *bp
 	for {
 		n, err := r.Read(b)
 		if n > 0 {
@@ -188,48 +176,54 @@ func (s *Sandbox) exec(ctx context.Context, p Program, lim Limits) runResult {
 	if harness != nil {
 		harnessArg = bootstrap
 	}
-	cfg, err := json.Marshal(initConfig{
-		Argv:    []string{s.opts.Python, "-s", "-P", "-B", "-X", "int_max_str_digits=0", "-c", harnessArg},
+	uid, gid, privileged := idMap()
+	cfg := initArgs(initConfig{
+		Argv:    append(append([]string{s.opts.Python}, pythonFlags...), "-c", harnessArg),
 		Env:     programEnv,
 		Rlimits: rl,
 		TmpSize: lim.TmpSize,
+		HostUID: uid,
+		HostGID: gid,
+		Root:    privileged,
 	})
-	if err != nil {
-		return runResult{Result: errorResult(err)}
-	}
 	pp, err := openPipes()
 	if err != nil {
 		return runResult{Result: errorResult(err)}
 	}
 	defer pp.closeAll()
 
-	uid, gid, privileged := idMap()
+	sys := &syscall.SysProcAttr{
+		// A new session: kill(0, …) and kill(-pgid, …) from inside
+		// cannot reach the server's process group.
+		Setsid:    true,
+		Pdeathsig: syscall.SIGKILL,
+	}
+	if !initUnshares {
+		// The Go init cannot create a user namespace (it is
+		// multithreaded): the clone does, and this process writes the
+		// id maps. That clone copies this process's memory (no vfork).
+		sys.Cloneflags = cloneFlags
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}}
+		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}}
+		// setuid(0)/setgid(0) inside the new namespace, so that the
+		// host ids become those mapped above (a clone keeps the
+		// parent's ids, unmapped, until then). A privileged parent
+		// may also allow setgroups and clear the supplementary groups;
+		// an unprivileged one must deny setgroups, so they stay.
+		sys.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: !privileged}
+		sys.GidMappingsEnableSetgroups = privileged
+	}
 	attr := &os.ProcAttr{
 		Dir: "/",
-		// The init is a short-lived Go program: one P and no GC keep its
-		// start cheap and its thread count low (execve must stop every
-		// other thread before the interpreter starts).
+		// The Go init is a short-lived Go program: one P and no GC keep
+		// its start cheap and its thread count low (execve must stop
+		// every other thread before the interpreter starts).
 		Env:   []string{"GOMAXPROCS=1", "GOGC=off"},
 		Files: []*os.File{pp.stdinR, pp.stdoutW, pp.stderrW, pp.frameR, pp.markW, pp.statW, exe},
-		Sys: &syscall.SysProcAttr{
-			Cloneflags:  cloneFlags,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}},
-			// setuid(0)/setgid(0) inside the new namespace, so that the
-			// host ids become those mapped above (a clone keeps the
-			// parent's ids, unmapped, until then). A privileged parent
-			// may also allow setgroups and clear the supplementary groups;
-			// an unprivileged one must deny setgroups, so they stay.
-			Credential:                 &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: !privileged},
-			GidMappingsEnableSetgroups: privileged,
-			// A new session: kill(0, …) and kill(-pgid, …) from inside
-			// cannot reach the server's process group.
-			Setsid:    true,
-			Pdeathsig: syscall.SIGKILL,
-		},
+		Sys:   sys,
 	}
 	start := time.Now()
-	proc, err := os.StartProcess(fmt.Sprintf("/proc/self/fd/%d", fdExe), []string{initArg0, string(cfg)}, attr)
+	proc, err := os.StartProcess(fmt.Sprintf("/proc/self/fd/%d", fdExe), append([]string{initArg0}, cfg...), attr)
 	for _, f := range []*os.File{pp.stdinR, pp.stdoutW, pp.stderrW, pp.frameR, pp.markW, pp.statW} {
 		f.Close()
 	}
@@ -261,17 +255,29 @@ func (s *Sandbox) exec(ctx context.Context, p Program, lim Limits) runResult {
 		}()
 	}
 
+	// kill ends the run. With the C init, proc is the stage that made
+	// the namespaces and waits for their PID 1: SIGTERM makes it SIGKILL
+	// that PID 1 and exit only once the kernel has reaped everything in
+	// the namespace; SIGKILL follows if it has not exited 2s later.
+	kill := func() {
+		if !initUnshares {
+			proc.Kill()
+			return
+		}
+		proc.Signal(syscall.SIGTERM)
+		time.AfterFunc(2*time.Second, func() { proc.Kill() })
+	}
 	var wallTimeout, cancelled atomic.Bool
 	timer := time.AfterFunc(lim.WallTime, func() {
 		wallTimeout.Store(true)
-		proc.Kill()
+		kill()
 	})
 	exited := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
 			cancelled.Store(true)
-			proc.Kill()
+			kill()
 		case <-exited:
 		}
 	}()

@@ -88,6 +88,39 @@ type Options struct {
 // DefaultPython is the interpreter used when Options.Python is empty.
 const DefaultPython = "/usr/bin/python3"
 
+// The fixed environment of every program: nothing is inherited.
+// PYTHONHASHSEED=0 makes set and dict iteration orders repeatable across
+// runs (case B33); one BLAS thread keeps numpy inside the process limit
+// (case B26).
+var programEnv = []string{
+	"PATH=/usr/local/bin:/usr/bin:/bin",
+	"HOME=/tmp",
+	"TMPDIR=/tmp",
+	"LANG=C.UTF-8",
+	"PYTHONHASHSEED=0",
+	"PYTHONDONTWRITEBYTECODE=1",
+	"PYTHONUTF8=1",
+	"OPENBLAS_NUM_THREADS=1",
+	"OMP_NUM_THREADS=1",
+	"MKL_NUM_THREADS=1",
+}
+
+// pythonFlags are the interpreter's flags in every run, before "-c": no
+// user site directory, no script directory on sys.path, no .pyc writes,
+// no limit on int-to-str conversion.
+var pythonFlags = []string{"-s", "-P", "-B", "-X", "int_max_str_digits=0"}
+
+// Interpreter returns the command line prefix (python and its flags; the
+// harness follows as "-c <source>") and the complete environment of every
+// sandboxed program. Benchmarks use it to run the same interpreter the same
+// way without isolation, so that the two differ only in the sandbox.
+func Interpreter(python string) (argv, env []string) {
+	if python == "" {
+		python = DefaultPython
+	}
+	return append([]string{python}, pythonFlags...), append([]string(nil), programEnv...)
+}
+
 // Sandbox runs programs with bounded concurrency. It is safe for
 // concurrent use; the zero value is not usable, call New.
 type Sandbox struct {

@@ -108,3 +108,15 @@ func TestVerdictText(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingInterpreterIsSandboxError checks the init's exec failure
+// path: no interpreter is our fault, reported with the errno, never a
+// verdict on the program.
+func TestMissingInterpreterIsSandboxError(t *testing.T) {
+	needSandbox(t)
+	sb := sandbox.New(sandbox.Options{Python: "/usr/bin/wmss-no-such-python"})
+	r := sb.Run(context.Background(), sandbox.Program{Code: "pass"}, sandbox.Limits{})
+	if r.Verdict != sandbox.SandboxError || !strings.Contains(r.Reason, "exec /usr/bin/wmss-no-such-python: errno 002") {
+		t.Errorf("verdict %v, reason %q; want sandbox_error with exec errno 002 (ENOENT)", r.Verdict, r.Reason)
+	}
+}
