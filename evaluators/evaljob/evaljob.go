@@ -88,30 +88,35 @@ func (j *Jobs) Execute(ctx context.Context, job *wmss.Job) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := j.dir(job.ID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := j.writeRun(ctx, job.ID, ItemsFile, ResultsFile, res, items); err != nil {
 		return nil, err
+	}
+	_, _ = j.Store.AppendEvent(ctx, job.ID, "phase_finished", map[string]any{"phase": "eval", "items": len(items)})
+	return res, nil
+}
+
+// writeRun writes an evaluation's item records (JSONL) and results (JSON)
+// to the job's directory as the artifacts itemsName and resultsName.
+func (j *Jobs) writeRun(ctx context.Context, id wmss.JobID, itemsName, resultsName string, res *evalrun.Results, items []evalrun.Item) error {
+	if err := os.MkdirAll(j.dir(id), 0o755); err != nil {
+		return err
 	}
 	var buf []byte
 	for _, it := range items {
 		b, err := json.Marshal(it)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		buf = append(append(buf, b...), '\n')
 	}
-	if err := j.writeArtifact(ctx, job.ID, ItemsFile, buf); err != nil {
-		return nil, err
+	if err := j.writeArtifact(ctx, id, itemsName, buf); err != nil {
+		return err
 	}
 	rb, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := j.writeArtifact(ctx, job.ID, ResultsFile, rb); err != nil {
-		return nil, err
-	}
-	_, _ = j.Store.AppendEvent(ctx, job.ID, "phase_finished", map[string]any{"phase": "eval", "items": len(items)})
-	return res, nil
+	return j.writeArtifact(ctx, id, resultsName, rb)
 }
 
 // writeArtifact writes data to the job's directory atomically and records it.
@@ -185,25 +190,7 @@ func (j *Jobs) EvaluatePhase(ctx context.Context, job *wmss.Job, benchmarks []st
 	if err != nil {
 		return fmt.Errorf("evaluation after %s: %w", phase, err)
 	}
-	var buf []byte
-	for _, it := range items {
-		b, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
-		buf = append(append(buf, b...), '\n')
-	}
-	if err := os.MkdirAll(j.dir(job.ID), 0o755); err != nil {
-		return err
-	}
-	if err := j.writeArtifact(ctx, job.ID, "eval-"+phase+".items.jsonl", buf); err != nil {
-		return err
-	}
-	rb, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := j.writeArtifact(ctx, job.ID, "eval-"+phase+".results.json", rb); err != nil {
+	if err := j.writeRun(ctx, job.ID, "eval-"+phase+".items.jsonl", "eval-"+phase+".results.json", res, items); err != nil {
 		return err
 	}
 	scores := map[string]float64{}

@@ -28,20 +28,28 @@ func (echoGen) GenerateChat(ctx context.Context, req evalrun.GenRequest) ([][]ev
 	return out, nil
 }
 
-func TestExecuteAndResults(t *testing.T) {
+// setup finds the benchmark data (skipping without it) and makes a data
+// directory with a stand-in model directory and an open store.
+func setup(t *testing.T) (bench, data, model string, db *sqlite.DB) {
+	t.Helper()
 	bench, err := benchmarks.FindDataDir(".")
 	if err != nil {
 		t.Skipf("benchmark data not found: %v", err)
 	}
-	data := t.TempDir()
-	model := filepath.Join(data, "m")
+	data = t.TempDir()
+	model = filepath.Join(data, "m")
 	os.MkdirAll(model, 0o755)
 	os.WriteFile(filepath.Join(model, "config.json"), []byte(`{}`), 0o644)
-	db, err := sqlite.Open(filepath.Join(data, "wmss.db"))
+	db, err = sqlite.Open(filepath.Join(data, "wmss.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return bench, data, model, db
+}
+
+func TestExecuteAndResults(t *testing.T) {
+	bench, data, model, db := setup(t)
 	ctx := context.Background()
 	spec, _ := json.Marshal(evaljob.Spec{Model: model, Benchmarks: []string{"gsm8k", "svamp"}, Limit: 5,
 		Generation: evaljob.Generation{Samples: 2}})
@@ -79,19 +87,7 @@ func TestExecuteAndResults(t *testing.T) {
 }
 
 func TestEvaluatePhase(t *testing.T) {
-	bench, err := benchmarks.FindDataDir(".")
-	if err != nil {
-		t.Skipf("benchmark data not found: %v", err)
-	}
-	data := t.TempDir()
-	model := filepath.Join(data, "m")
-	os.MkdirAll(model, 0o755)
-	os.WriteFile(filepath.Join(model, "config.json"), []byte(`{}`), 0o644)
-	db, err := sqlite.Open(filepath.Join(data, "wmss.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	bench, data, model, db := setup(t)
 	ctx := context.Background()
 	job, _, _ := db.CreateJob(ctx, &wmss.Job{Kind: wmss.KindWMSS})
 	j := &evaljob.Jobs{DataDir: data, BenchDir: bench, Deps: evalrun.Deps{Gen: echoGen{}}, Store: db}
