@@ -150,17 +150,23 @@ func ValidateJSONL(path, name string) (*training.Dataset, error) {
 
 // Get returns the dataset with id, or an ENOTFOUND error.
 func (s *Datasets) Get(id string) (*Dataset, error) {
-	if !idPattern.MatchString(id) || !strings.HasPrefix(id, "ds_") {
-		return nil, notFound("dataset", id)
+	return readMeta[Dataset](s.dir, "dataset", "ds_", id)
+}
+
+// readMeta reads dir/<id>/meta.json for an id with the given prefix; a
+// malformed id or a missing entry is ENOTFOUND naming kind.
+func readMeta[T any](dir, kind, prefix, id string) (*T, error) {
+	if !idPattern.MatchString(id) || !strings.HasPrefix(id, prefix) {
+		return nil, notFound(kind, id)
 	}
-	var d Dataset
-	if err := readJSON(filepath.Join(s.dir, id, "meta.json"), &d); err != nil {
+	var v T
+	if err := readJSON(filepath.Join(dir, id, "meta.json"), &v); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, notFound("dataset", id)
+			return nil, notFound(kind, id)
 		}
 		return nil, err
 	}
-	return &d, nil
+	return &v, nil
 }
 
 // List returns every dataset, newest first.

@@ -137,17 +137,7 @@ func (m *Models) publish(md *Model, tmp *string) error {
 
 // Get returns the model with id, or ENOTFOUND.
 func (m *Models) Get(id string) (*Model, error) {
-	if !idPattern.MatchString(id) || !strings.HasPrefix(id, "mdl_") {
-		return nil, notFound("model", id)
-	}
-	var md Model
-	if err := readJSON(filepath.Join(m.dir, id, "meta.json"), &md); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, notFound("model", id)
-		}
-		return nil, err
-	}
-	return &md, nil
+	return readMeta[Model](m.dir, "model", "mdl_", id)
 }
 
 // List returns every model, newest first.
